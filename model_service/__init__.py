@@ -1,0 +1,1 @@
+"""Model service: catalog import, demo garage, training, export, serving, explainer."""

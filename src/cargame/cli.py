@@ -1,0 +1,183 @@
+"""The `cargame` command. Model-service commands import TensorFlow only when they run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from cargame.config import Config, ConfigError, load_config
+
+
+def progress(message: str) -> None:
+    """Progress lines go to stderr so stdout stays parseable."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _data_demo(args: argparse.Namespace, config: Config) -> int:
+    from model_service import garage
+
+    out = Path(args.out) if args.out else config.path("catalog")
+    catalog = garage.build_demo_catalog(
+        out, seed=args.seed, per_class=args.per_class, progress=progress
+    )
+    print(f"demo garage: {len(catalog.images)} images, {len(catalog.labels)} models in {out}")
+    return 0
+
+
+def _data_import(args: argparse.Namespace, config: Config) -> int:
+    from model_service import importers
+
+    settings = config.section("catalog")
+    catalog = importers.import_catalog(
+        Path(args.source),
+        Path(args.out),
+        seed=settings["seed"],
+        min_images_per_class=args.min_images or settings["min_images_per_class"],
+        validation_fraction=settings["validation_fraction"],
+        game_fraction=settings["game_fraction"],
+        progress=progress,
+    )
+    report = catalog.report
+    print(
+        f"imported {len(catalog.images)} images in {len(catalog.labels)} classes into {args.out}; "
+        f"skipped {len(report.get('skipped', []))} files, "
+        f"dropped {len(report.get('dropped_classes', []))} classes (see catalog.json)"
+    )
+    return 0
+
+
+def _train(args: argparse.Namespace, config: Config) -> int:
+    from cargame.catalog import Catalog
+    from model_service import train
+
+    settings = config.section("train")
+    catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
+    export_dir = train.train(
+        catalog,
+        Path(args.models) if args.models else config.path("models"),
+        args.name or config.get("model", "name"),
+        backbone=args.backbone or settings["backbone"],
+        weights=args.weights or settings["weights"],
+        epochs=args.epochs or settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=settings["seed"],
+        patience=settings["patience"],
+        progress=progress,
+    )
+    print(f"exported {export_dir}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    if args.service == "model":
+        from model_service import serving
+
+        settings = config.section("serving")
+        serving.run_server(
+            Path(args.models) if args.models else config.path("models"),
+            host=args.host or settings["host"],
+            port=args.port or settings["port"],
+            max_body_bytes=settings["max_body_bytes"],
+            max_image_pixels=settings["max_image_pixels"],
+            poll_seconds=settings["poll_seconds"],
+        )
+    else:
+        from model_service import explainer
+
+        settings = config.section("explainer")
+        explainer.run_server(
+            Path(args.models) if args.models else config.path("models"),
+            config.path("cache") / "explainer",
+            host=args.host or settings["host"],
+            port=args.port or settings["port"],
+            max_body_bytes=settings["max_body_bytes"],
+            max_image_pixels=settings["max_image_pixels"],
+            cache_size_bytes=settings["cache_size_bytes"],
+        )
+    return 0
+
+
+def _precompute(args: argparse.Namespace, config: Config) -> int:
+    from cargame.catalog import Catalog
+    from model_service import explainer
+
+    catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
+    count = explainer.precompute(
+        catalog,
+        Path(args.models) if args.models else config.path("models"),
+        args.name or config.get("model", "name"),
+        config.path("cache") / "explainer",
+        cache_size_bytes=config.get("explainer", "cache_size_bytes"),
+        progress=progress,
+    )
+    print(f"explanations cached for {count} game images")
+    return 0
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--models", help="models folder (TF Serving layout); default [paths] models"
+    )
+    parser.add_argument("--name", help="model name; default [model] name")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cargame", description=__doc__)
+    parser.add_argument("--profile", help="config profile in configs/ (default: CARGAME_PROFILE)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="build or import an image catalog")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="SOURCE")
+    demo = data_commands.add_parser("demo", help="generate the offline demo garage")
+    demo.add_argument("--out", help="catalog folder; default [paths] catalog")
+    demo.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    demo.add_argument("--per-class", type=int, default=100, help="photos per car model")
+    demo.set_defaults(handler=_data_demo)
+    imp = data_commands.add_parser(
+        "import",
+        help="import photos: <Make>/<Model>/*.jpg folders, Car Connection file names, or a CSV",
+    )
+    imp.add_argument("source", help="folder of photos, or a CSV file with path,make,model")
+    imp.add_argument("--out", required=True, help="catalog folder to write")
+    imp.add_argument("--min-images", type=int, help="drop classes with fewer images")
+    imp.set_defaults(handler=_data_import)
+
+    train = commands.add_parser("train", help="train and export a model for TF Serving")
+    train.add_argument("--catalog", help="catalog folder; default [paths] catalog")
+    _add_model_options(train)
+    train.add_argument("--backbone", choices=["auto", "small-cnn", "mobilenet_v2"])
+    train.add_argument("--weights", help="imagenet | none | PATH to weights (MobileNetV2)")
+    train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    train.set_defaults(handler=_train)
+
+    serve = commands.add_parser("serve", help="run the local model server or the explainer")
+    serve.add_argument("service", choices=["model", "explainer"])
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--models", help="models folder; default [paths] models")
+    serve.set_defaults(handler=_serve)
+
+    pre = commands.add_parser("precompute", help="warm the explainer cache for the game split")
+    pre.add_argument("--catalog", help="catalog folder; default [paths] catalog")
+    _add_model_options(pre)
+    pre.set_defaults(handler=_precompute)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.profile)
+        handler: Callable[[argparse.Namespace, Config], int] = args.handler
+        return handler(args, config)
+    except ConfigError as error:
+        parser.exit(2, f"cargame: configuration error: {error}\n")
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
