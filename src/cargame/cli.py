@@ -116,6 +116,19 @@ def _precompute(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace, config: Config) -> int:
+    from cargame import runner
+
+    return runner.run(config, progress)
+
+
+def _web(args: argparse.Namespace, config: Config) -> int:
+    from cargame import web
+
+    web.serve(config)
+    return 0
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models", help="models folder (TF Serving layout); default [paths] models"
@@ -163,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--catalog", help="catalog folder; default [paths] catalog")
     _add_model_options(pre)
     pre.set_defaults(handler=_precompute)
+
+    run = commands.add_parser(
+        "run", help="first-run set-up, then the model server, explainer and web app (Ctrl-C stops)"
+    )
+    run.set_defaults(handler=_run)
+    web = commands.add_parser("web", help="run only the web app (services must already run)")
+    web.set_defaults(handler=_web)
     return parser
 
 

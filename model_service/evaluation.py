@@ -1,0 +1,110 @@
+"""Evaluation report maths and rendering: pure NumPy, no TensorFlow."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from cargame.catalog import split_label
+
+TOP_K = 5
+CONFUSED_PAIRS = 10  # the report lists this many most-confused (true, predicted) pairs
+
+
+def top_k_accuracy(probabilities: np.ndarray, truth: np.ndarray, k: int) -> float:
+    """Share of rows whose true class is among the k most probable ones."""
+    if len(truth) == 0:
+        return 0.0
+    k = min(k, probabilities.shape[1])
+    top = np.argsort(-probabilities, axis=1)[:, :k]
+    return float(np.mean(np.any(top == truth[:, None], axis=1)))
+
+
+def per_class_accuracy(
+    predicted: np.ndarray, truth: np.ndarray, labels: Sequence[str]
+) -> dict[str, dict[str, float | int]]:
+    """Top-1 accuracy and sample count for every class that has samples."""
+    result: dict[str, dict[str, float | int]] = {}
+    for index, label in enumerate(labels):
+        mask = truth == index
+        count = int(mask.sum())
+        if count:
+            result[label] = {"count": count, "top1": float(np.mean(predicted[mask] == index))}
+    return result
+
+
+def make_accuracy(predicted: np.ndarray, truth: np.ndarray, labels: Sequence[str]) -> float:
+    """Share of rows where the predicted make equals the true make (the model may differ)."""
+    if len(truth) == 0:
+        return 0.0
+    makes = [split_label(label)[0] for label in labels]
+    return float(np.mean([makes[p] == makes[t] for p, t in zip(predicted, truth, strict=True)]))
+
+
+def confused_pairs(
+    predicted: np.ndarray, truth: np.ndarray, labels: Sequence[str], limit: int = CONFUSED_PAIRS
+) -> list[dict[str, Any]]:
+    """The most frequent wrong (true, predicted) pairs, most frequent first."""
+    pairs = Counter(
+        (labels[t], labels[p]) for p, t in zip(predicted, truth, strict=True) if p != t
+    )
+    ranked = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [{"true": true, "predicted": guess, "count": count} for (true, guess), count in ranked]
+
+
+def evaluate_split(
+    probabilities: np.ndarray, truth: Sequence[int], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Every metric of the report for one split's predicted probabilities."""
+    probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1, len(labels))
+    truth_array = np.asarray(truth, dtype=np.int64)
+    predicted = np.argmax(probabilities, axis=1)
+    return {
+        "count": int(len(truth_array)),
+        "top1": top_k_accuracy(probabilities, truth_array, 1),
+        "top5": top_k_accuracy(probabilities, truth_array, TOP_K),
+        "make_top1": make_accuracy(predicted, truth_array, labels),
+        "per_class": per_class_accuracy(predicted, truth_array, labels),
+        "confused_pairs": confused_pairs(predicted, truth_array, labels),
+    }
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """A human-readable version of the evaluation report."""
+    lines = [f"# Evaluation of {report.get('name', 'model')} ({report.get('backbone', '?')})", ""]
+    samples = report.get("samples", {})
+    if samples:
+        lines += ["Samples: " + ", ".join(f"{split} {count}" for split, count in samples.items())]
+    if "training_seconds" in report:
+        lines += [
+            f"Training time: {report['training_seconds']:.0f} s, "
+            f"{report.get('epochs_run', '?')} epochs"
+        ]
+    lines += ["", "| split | images | top-1 | top-5 | make only |", "|---|---|---|---|---|"]
+    splits = report.get("splits", {})
+    for split, result in splits.items():
+        lines.append(
+            f"| {split} | {result['count']} | {result['top1']:.1%} | {result['top5']:.1%} "
+            f"| {result['make_top1']:.1%} |"
+        )
+    for split, result in splits.items():
+        lines += _split_details(split, result)
+    return "\n".join(lines) + "\n"
+
+
+def _split_details(split: str, result: dict[str, Any]) -> list[str]:
+    """Per-class accuracy and confusions of one split as Markdown."""
+    lines = ["", f"## {split}: per class", "", "| class | images | top-1 |", "|---|---|---|"]
+    for label, scores in sorted(result["per_class"].items()):
+        lines.append(f"| {label} | {scores['count']} | {scores['top1']:.1%} |")
+    if result["confused_pairs"]:
+        lines += ["", f"## {split}: most confused", "", "| true | predicted | times |"]
+        lines.append("|---|---|---|")
+        lines += [
+            f"| {pair['true']} | {pair['predicted']} | {pair['count']} |"
+            for pair in result["confused_pairs"]
+        ]
+    return lines
