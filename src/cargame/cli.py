@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from cargame.catalog import CatalogError
 from cargame.config import Config, ConfigError, load_config
 
 
@@ -195,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, config)
     except ConfigError as error:
         parser.exit(2, f"cargame: configuration error: {error}\n")
+    except (CatalogError, FileNotFoundError) as error:
+        parser.exit(2, f"cargame: {error}\n")
     except KeyboardInterrupt:
         return 130
 
