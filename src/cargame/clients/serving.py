@@ -1,0 +1,102 @@
+"""TF Serving REST client: the model's top-5 for a batch of photos, in one predict call.
+
+The served signature takes encoded image bytes (`{"b64": ...}`) and returns `probabilities` and
+`labels` per image, so the labels travel with the model and nothing here preprocesses pixels.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from cargame.clients import ServiceError, model_path, request_json
+from cargame.game import Prediction
+
+SIGNATURE_NAME = "serving_default"
+TOP_K = 5  # the game shows the AI's five best guesses
+
+
+class ServingError(ServiceError):
+    """TF Serving could not be reached or did not give usable predictions."""
+
+
+@dataclass(frozen=True)
+class PredictResult:
+    """The model's top-5 per image, in request order, and the version that answered."""
+
+    model_name: str
+    model_version: int
+    top5: list[list[Prediction]]
+    labels: list[str]
+
+
+async def model_version(
+    session: aiohttp.ClientSession, base_url: str, model_name: str, *, timeout: float
+) -> int:
+    """The newest AVAILABLE version of a model, from `GET /v1/models/<name>`."""
+    url = model_path(base_url, model_name, None)
+    body = await request_json(session, "GET", url, timeout=timeout, error_type=ServingError)
+    statuses = body.get("model_version_status")
+    if not isinstance(statuses, list):
+        raise ServingError(f"GET {url}: no model_version_status in {body!r}")
+    # TF Serving writes int64 versions as JSON strings ("3"); compatible servers may not.
+    available = [
+        int(status["version"])
+        for status in statuses
+        if isinstance(status, dict) and status.get("state") == "AVAILABLE"
+    ]
+    if not available:
+        raise ServingError(f"model {model_name!r} has no AVAILABLE version yet: {statuses!r}")
+    return max(available)
+
+
+async def predict(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    model_name: str,
+    images: Sequence[bytes],
+    *,
+    timeout: float,
+    version: int | None = None,
+) -> PredictResult:
+    """One batched `:predict` for every image; the version is pinned so all answers match."""
+    if not images:
+        raise ServingError("predict needs at least one image")
+    if version is None:
+        version = await model_version(session, base_url, model_name, timeout=timeout)
+    url = model_path(base_url, model_name, version) + ":predict"
+    payload = {
+        "signature_name": SIGNATURE_NAME,
+        "instances": [{"b64": base64.b64encode(image).decode("ascii")} for image in images],
+    }
+    body = await request_json(
+        session, "POST", url, timeout=timeout, error_type=ServingError, payload=payload
+    )
+    rows = body.get("predictions")
+    if not isinstance(rows, list) or len(rows) != len(images):
+        count = len(rows) if isinstance(rows, list) else "no"
+        raise ServingError(f"POST {url}: {count} predictions for {len(images)} images")
+    parsed = [_parse_row(url, row) for row in rows]
+    return PredictResult(model_name, version, [top for top, _ in parsed], parsed[0][1])
+
+
+def _parse_row(url: str, row: Any) -> tuple[list[Prediction], list[str]]:
+    """One image's row: its top-5 sorted by probability, and the model's labels."""
+    if not isinstance(row, dict) or "probabilities" not in row or "labels" not in row:
+        raise ServingError(f"POST {url}: a prediction lacks probabilities and labels: {row!r}")
+    probabilities, labels = row["probabilities"], [_text(label) for label in row["labels"]]
+    if len(probabilities) != len(labels) or not labels:
+        raise ServingError(f"POST {url}: {len(probabilities)} probabilities, {len(labels)} labels")
+    ranked = sorted(zip(labels, probabilities, strict=True), key=lambda pair: -float(pair[1]))
+    return [Prediction(label, float(p)) for label, p in ranked[:TOP_K]], labels
+
+
+def _text(label: Any) -> str:
+    """A string output as TF Serving writes it: plain, or `{"b64": ...}` when not UTF-8-safe."""
+    if isinstance(label, dict) and "b64" in label:
+        return base64.b64decode(label["b64"]).decode("utf-8")
+    return str(label)

@@ -1,0 +1,274 @@
+"""The TF Serving and explainer clients against real aiohttp servers speaking their protocols."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from cargame.clients import explainer, serving
+from cargame.clients.explainer import ExplainerError
+from cargame.clients.serving import ServingError
+
+pytestmark = pytest.mark.asyncio
+
+LABELS = ["Audi/A4", "BMW/X5", "Ford/Fiesta", "Tesla/Model S", "Volvo/XC90", "VW/Golf"]
+PROBABILITIES = [0.05, 0.4, 0.02, 0.3, 0.2, 0.03]
+PNG = b"\x89PNG\r\n\x1a\n" + b"fake-png-body"
+STATUS_BODY = {
+    "model_version_status": [
+        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK"}},
+        {"version": "3", "state": "AVAILABLE", "status": {"error_code": "OK"}},
+        {"version": "4", "state": "LOADING", "status": {"error_code": "OK"}},
+    ]
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ServerFactory = Callable[..., Awaitable[Any]]
+
+
+class FakeServing:
+    """A TF Serving REST stand-in that records requests and can misbehave on demand."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, Any]] = []
+        self.failures: list[web.Response] = []  # answered first, one per request
+        self.delay = 0.0
+        self.status_body: dict[str, Any] = STATUS_BODY
+        self.labels: list[Any] = list(LABELS)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/v1/models/{name}", self.status)
+        app.router.add_post("/v1/models/{name}/versions/{version}:predict", self.predict)
+        app.router.add_post("/v1/models/{name}:predict", self.predict)
+        return app
+
+    async def _record(self, request: web.Request) -> web.Response | None:
+        body = await request.json() if request.can_read_body else None
+        self.requests.append((request.method, request.path, body))
+        await asyncio.sleep(self.delay)
+        return self.failures.pop(0) if self.failures else None
+
+    async def status(self, request: web.Request) -> web.Response:
+        failure = await self._record(request)
+        return failure or web.json_response(self.status_body)
+
+    async def predict(self, request: web.Request) -> web.Response:
+        failure = await self._record(request)
+        if failure:
+            return failure
+        instances = self.requests[-1][2]["instances"]
+        row = {"probabilities": PROBABILITIES, "labels": self.labels}
+        return web.json_response({"predictions": [row for _ in instances]})
+
+
+@pytest.fixture
+def fake() -> FakeServing:
+    return FakeServing()
+
+
+@pytest_asyncio.fixture
+async def base_url(fake: FakeServing, aiohttp_server: ServerFactory) -> str:
+    server = await aiohttp_server(fake.app())
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest_asyncio.fixture
+async def session() -> Any:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+def free_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_model_version_is_newest_available(fake: FakeServing, base_url: str, session):
+    version = await serving.model_version(session, base_url, "cars", timeout=2)
+    assert version == 3
+    assert fake.requests == [("GET", "/v1/models/cars", None)]
+
+
+async def test_predict_sends_one_batched_request(fake: FakeServing, base_url: str, session):
+    images = [b"photo-one", b"photo-two", b"\xff\xd8binary"]
+    result = await serving.predict(session, base_url, "cars", images, timeout=2)
+    posts = [request for request in fake.requests if request[0] == "POST"]
+    assert len(posts) == 1
+    _, path, body = posts[0]
+    assert path == "/v1/models/cars/versions/3:predict"
+    assert body["signature_name"] == "serving_default"
+    assert [base64.b64decode(item["b64"]) for item in body["instances"]] == images
+    assert result.model_version == 3 and result.model_name == "cars"
+    assert len(result.top5) == 3
+    top5 = result.top5[0]
+    assert [p.label for p in top5] == [
+        "BMW/X5",
+        "Tesla/Model S",
+        "Volvo/XC90",
+        "Audi/A4",
+        "VW/Golf",
+    ]
+    assert top5[0].probability == pytest.approx(0.4)
+    assert result.labels == LABELS
+
+
+async def test_predict_with_version_skips_status(fake: FakeServing, base_url: str, session):
+    result = await serving.predict(session, base_url, "cars", [b"x"], timeout=2, version=7)
+    assert [path for _, path, _ in fake.requests] == ["/v1/models/cars/versions/7:predict"]
+    assert result.model_version == 7
+
+
+async def test_predict_decodes_b64_labels(fake: FakeServing, base_url: str, session):
+    fake.labels = [{"b64": base64.b64encode(label.encode()).decode()} for label in LABELS]
+    result = await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
+    assert result.top5[0][0].label == "BMW/X5"
+
+
+@pytest.mark.parametrize("status", [400, 404])
+async def test_error_body_becomes_serving_error(fake, base_url, session, status: int):
+    message = "Servable not found for request: Latest(carz)"
+    fake.failures.append(web.json_response({"error": message}, status=status))
+    with pytest.raises(ServingError, match=rf"HTTP {status}.*Servable not found"):
+        await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
+    assert len(fake.requests) == 1  # client errors are not retried
+
+
+async def test_error_in_ok_body_becomes_serving_error(fake, base_url, session):
+    fake.failures.append(web.json_response({"error": "Input to reshape is a tensor"}))
+    with pytest.raises(ServingError, match="reshape"):
+        await serving.model_version(session, base_url, "cars", timeout=2)
+
+
+async def test_no_available_version(fake, base_url, session):
+    fake.status_body = {"model_version_status": [{"version": "2", "state": "LOADING"}]}
+    with pytest.raises(ServingError, match="no AVAILABLE version"):
+        await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
+
+
+async def test_wrong_number_of_predictions(fake, base_url, session):
+    fake.failures += [web.json_response(STATUS_BODY), web.json_response({"predictions": []})]
+    with pytest.raises(ServingError, match="0 predictions for 2 images"):
+        await serving.predict(session, base_url, "cars", [b"x", b"y"], timeout=2)
+
+
+async def test_slow_server_times_out(fake, base_url, session):
+    fake.delay = 3.0
+    started = time.monotonic()
+    with pytest.raises(ServingError, match=r"within 0.2 s"):
+        await serving.predict(session, base_url, "cars", [b"x"], timeout=0.2, version=1)
+    assert time.monotonic() - started < 1.5
+    assert len(fake.requests) == 1  # a timeout is not retried
+
+
+async def test_503_once_then_ok_is_retried(fake, base_url, session):
+    fake.failures.append(web.json_response({"error": "overloaded"}, status=503))
+    result = await serving.predict(session, base_url, "cars", [b"x"], timeout=2, version=1)
+    assert len(fake.requests) == 2
+    assert result.top5[0][0].label == "BMW/X5"
+
+
+async def test_503_twice_fails_after_one_retry(fake, base_url, session):
+    fake.failures += [web.Response(status=503, text="busy") for _ in range(3)]
+    with pytest.raises(ServingError, match="HTTP 503: busy"):
+        await serving.predict(session, base_url, "cars", [b"x"], timeout=2, version=1)
+    assert len(fake.requests) == 2
+
+
+async def test_connection_refused_becomes_serving_error(session):
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(ServingError, match="cannot reach"):
+        await serving.predict(session, url, "cars", [b"x"], timeout=2)
+
+
+class FakeExplainer:
+    """The explainer's `:explain` endpoint, recording requests."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, Any]] = []
+        self.failures: list[web.Response] = []
+        self.overlay = PNG
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/models/{name}/versions/{version}:explain", self.explain)
+        app.router.add_post("/v1/models/{name}:explain", self.explain)
+        return app
+
+    async def explain(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append((request.path, body))
+        if self.failures:
+            return self.failures.pop(0)
+        label = body["instances"][0].get("class", "BMW/X5")
+        item = {
+            "class_index": LABELS.index(label),
+            "label": label,
+            "probability": 0.4,
+            "overlay_png_b64": base64.b64encode(self.overlay).decode(),
+            "heatmap": [[0.0, 0.5], [1.0, 0.25]],
+            "grid_size": [2, 2],
+            "cached": False,
+        }
+        return web.json_response({"model_spec": {"name": "cars"}, "explanations": [item]})
+
+
+@pytest.fixture
+def fake_explainer() -> FakeExplainer:
+    return FakeExplainer()
+
+
+@pytest_asyncio.fixture
+async def explainer_url(fake_explainer: FakeExplainer, aiohttp_server: ServerFactory) -> str:
+    server = await aiohttp_server(fake_explainer.app())
+    return str(server.make_url("")).rstrip("/")
+
+
+async def test_explain_class(fake_explainer, explainer_url, session):
+    result = await explainer.explain(
+        session, explainer_url, "cars", b"photo", class_label="VW/Golf", timeout=2, version=3
+    )
+    path, body = fake_explainer.requests[0]
+    assert path == "/v1/models/cars/versions/3:explain"
+    instance = body["instances"][0]
+    assert base64.b64decode(instance["image_bytes"]["b64"]) == b"photo"
+    assert instance["class"] == "VW/Golf"
+    assert (result.label, result.class_index, result.overlay_png) == ("VW/Golf", 5, PNG)
+    assert result.heatmap == [[0.0, 0.5], [1.0, 0.25]]
+
+
+async def test_explain_without_class_explains_prediction(fake_explainer, explainer_url, session):
+    result = await explainer.explain(session, explainer_url, "cars", b"photo", timeout=2)
+    path, body = fake_explainer.requests[0]
+    assert path == "/v1/models/cars:explain"
+    assert "class" not in body["instances"][0]
+    assert result.label == "BMW/X5"
+
+
+async def test_explain_error_body(fake_explainer, explainer_url, session):
+    fake_explainer.failures.append(web.json_response({"error": "unknown class"}, status=400))
+    with pytest.raises(ExplainerError, match="unknown class"):
+        await explainer.explain(session, explainer_url, "cars", b"x", class_label="X/Y", timeout=2)
+
+
+async def test_explain_rejects_non_png(fake_explainer, explainer_url, session):
+    fake_explainer.overlay = b"GIF89a"
+    with pytest.raises(ExplainerError, match="not a PNG"):
+        await explainer.explain(session, explainer_url, "cars", b"x", timeout=2)
+
+
+async def test_explain_retries_500_once(fake_explainer, explainer_url, session):
+    fake_explainer.failures.append(web.Response(status=500, text="boom"))
+    result = await explainer.explain(session, explainer_url, "cars", b"x", timeout=2)
+    assert len(fake_explainer.requests) == 2 and result.overlay_png == PNG

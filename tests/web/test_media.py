@@ -1,0 +1,100 @@
+"""The media store and /media/<token>: opaque URLs, right content types, 404 for the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_caching import Cache
+
+from cargame.media import MediaStore, media_blueprint, media_url
+
+JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-body" * 10
+PNG = b"\x89PNG\r\n\x1a\n" + b"overlay"
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app = Flask(__name__)
+    cache = Cache(app, config={"CACHE_TYPE": "SimpleCache"})
+    app.extensions["media_store"] = MediaStore(cache, ttl_seconds=600)
+    app.register_blueprint(media_blueprint(lambda: app.extensions["media_store"]))
+    with app.app_context():  # Flask-Caching finds its backend through current_app
+        yield app
+
+
+@pytest.fixture
+def store(app: Flask) -> MediaStore:
+    return app.extensions["media_store"]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "Tesla_Model S_2020_white.jpg"  # Car Connection names hold the answer
+    path.write_bytes(JPEG)
+    return path
+
+
+def test_image_is_served_by_opaque_token(store, client, photo: Path) -> None:
+    token = store.add_image(photo)
+    url = media_url(token)
+    assert url == f"/media/{token}"
+    assert "Tesla" not in url and photo.stem not in url
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.data == JPEG
+    assert response.mimetype == "image/jpeg"
+    assert response.headers["Cache-Control"] == "private, max-age=600"
+    assert "Tesla" not in str(response.headers)
+    assert "ETag" not in response.headers and "Last-Modified" not in response.headers
+
+
+def test_same_photo_gets_a_new_token_each_time(store, photo: Path) -> None:
+    tokens = {store.add_image(photo) for _ in range(20)}
+    assert len(tokens) == 20
+    assert all(len(token) >= 32 for token in tokens)
+
+
+def test_png_is_served(store, client) -> None:
+    response = client.get(media_url(store.add_png(PNG)))
+    assert (response.status_code, response.mimetype, response.data) == (200, "image/png", PNG)
+
+
+@pytest.mark.parametrize("token", ["A" * 32, "short", "..%2F..%2Fetc%2Fpasswd", "x" * 200])
+def test_unknown_or_malformed_token_is_404(client, token: str) -> None:
+    assert client.get(f"/media/{token}").status_code == 404
+
+
+def test_missing_file_is_404(store, client, photo: Path) -> None:
+    token = store.add_image(photo)
+    photo.unlink()
+    assert client.get(media_url(token)).status_code == 404
+
+
+def test_non_image_file_is_not_served(store, client, tmp_path: Path) -> None:
+    secret = tmp_path / "manifest.csv"
+    secret.write_text("image_id,make,model\n")
+    assert client.get(media_url(store.add_image(secret))).status_code == 404
+
+
+def test_expired_token_is_404(client, photo: Path) -> None:
+    class ForgetfulCache:
+        def get(self, key: str) -> None:
+            return None
+
+        def set(self, key: str, value: object, timeout: int | None = None) -> None:
+            self.timeout = timeout
+
+    cache = ForgetfulCache()
+    store = MediaStore(cache, ttl_seconds=5)
+    token = store.add_image(photo)
+    assert cache.timeout == 5
+    assert store.get(token) is None
