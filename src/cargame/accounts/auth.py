@@ -1,0 +1,209 @@
+"""Sign-in, registration and sign-out: server-rendered forms with Flask-WTF CSRF tokens."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from cargame.accounts import passwords, throttle
+from cargame.accounts.context import claim_guest_games, db_session, init_database
+from cargame.accounts.guard import register_callback_guard
+from cargame.accounts.models import User
+from cargame.config import Config, ConfigError
+
+blueprint = Blueprint("accounts", __name__, template_folder="templates")
+
+NEXT_KEY = "next"  # the session key flask-login uses with USE_SESSION_FOR_NEXT
+DEFAULT_NEXT = "/"
+MIN_PRODUCTION_SECRET_LENGTH = 16
+CSRF_MESSAGE = "This form expired or did not come from this site. Please try again."
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[InputRequired()])
+
+
+class RegisterForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired()])
+    password = PasswordField("Password", validators=[InputRequired()])
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+
+    def validate_username(self, field: StringField) -> None:
+        problem = passwords.username_problem(passwords.normalise_username(field.data or ""))
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_password(self, field: PasswordField) -> None:
+        username = passwords.normalise_username(self.username.data or "")
+        problems = passwords.password_problems(field.data or "", username)
+        if problems:
+            raise ValidationError(" ".join(problems))
+
+
+class LogoutForm(FlaskForm):
+    """No fields: only the CSRF token, so another site cannot sign a player out."""
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site (`/profile?x=1`), else None: no open redirects."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(character) < 32 for character in target):
+        return None  # browsers read "/\evil.example" and "/\t/evil.example" as other hosts
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    if parts.path in (url_for("accounts.login"), url_for("accounts.logout")):
+        return None
+    return target
+
+
+def _remember_next() -> None:
+    if NEXT_KEY in request.args:
+        target = safe_next(request.args[NEXT_KEY])
+        if target:
+            session[NEXT_KEY] = target
+        else:
+            session.pop(NEXT_KEY, None)
+
+
+def _next_page() -> str:
+    return safe_next(session.pop(NEXT_KEY, None)) or DEFAULT_NEXT
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _form_page(template: str, form: FlaskForm, error: str | None = None) -> ResponseReturnValue:
+    if form.is_submitted() and "csrf_token" in form.errors:
+        return render_template(template, form=form, error=CSRF_MESSAGE), 400
+    return render_template(template, form=form, error=error)
+
+
+def _sign_in(user: User) -> ResponseReturnValue:
+    login_user(user, remember=False)  # never a remember-me cookie: the booth screen is shared
+    claim_guest_games(user.id)
+    return redirect(_next_page())
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Sign in; repeated failures pause sign-in for the username and for the address."""
+    _remember_next()
+    if current_user.is_authenticated:
+        return redirect(_next_page())
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/login.html", form)
+    username = passwords.normalise_username(form.username.data)
+    address = _client_address()
+    with db_session() as database:
+        locked = throttle.lockout(database, username, address)
+        if locked:
+            return render_template("accounts/login.html", form=form, error=locked.message), 429
+        user = database.scalar(select(User).where(User.username == username))
+        password_hash = user.password_hash if user else None
+        if user is None or not passwords.verify_password(password_hash, form.password.data):
+            throttle.record_failure(database, username, address)
+            locked = throttle.lockout(database, username, address)
+            error = locked.message if locked else "Wrong username or password."
+            return render_template("accounts/login.html", form=form, error=error), 401
+        throttle.clear_failures(database, username)
+    return _sign_in(user)
+
+
+@blueprint.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    """Create a player account and sign in to it."""
+    _remember_next()
+    if current_user.is_authenticated:
+        return redirect(_next_page())
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/register.html", form)
+    username = passwords.normalise_username(form.username.data)
+    user = User(username=username, password_hash=passwords.hash_password(form.password.data))
+    with db_session() as database:
+        database.add(user)
+        try:
+            database.commit()
+        except IntegrityError:
+            # The username was already taken (perhaps a moment ago), which made the insert fail.
+            database.rollback()
+            form.username.errors = [*form.username.errors, "That username is taken."]
+            return render_template("accounts/register.html", form=form), 409
+    return _sign_in(user)
+
+
+@blueprint.route("/logout", methods=["GET", "POST"])
+def logout() -> ResponseReturnValue:
+    """Ask, then sign out and forget the whole session (the next player starts fresh)."""
+    if not current_user.is_authenticated:
+        return redirect(DEFAULT_NEXT)
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/logout.html", form)
+    logout_user()
+    session.clear()
+    return redirect(DEFAULT_NEXT)
+
+
+def configure_sessions(server: Flask, config: Config) -> None:
+    """Secret key and cookie flags; production refuses to start without `[web] secret_key`."""
+    secret = str(config.get("web", "secret_key"))
+    if config.profile == "production" and len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ConfigError(
+            "[web] secret_key must be set (at least 16 characters) in production: "
+            "set CARGAME_WEB_SECRET_KEY, the same value in every web process"
+        )
+    if secret:
+        server.secret_key = secret
+    elif not server.secret_key:
+        server.secret_key = secrets.token_hex(32)  # one process only; sessions end on restart
+    https = bool(config.get("web", "https"))
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=https,
+        USE_SESSION_FOR_NEXT=True,
+    )
+
+
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    with db_session() as database:
+        return database.get(User, int(user_id))
+
+
+def register_accounts(
+    server: Flask, config: Config, login_manager: LoginManager | None = None
+) -> None:
+    """Sessions, database (migrated), flask-login, the auth pages and the Dash callback guard."""
+    configure_sessions(server, config)
+    init_database(server, config)
+    manager = login_manager or getattr(server, "login_manager", None) or LoginManager()
+    if getattr(server, "login_manager", None) is not manager:
+        manager.init_app(server)
+    manager.login_view = "accounts.login"
+    manager.login_message = "Please sign in to see this page."
+    manager.user_loader(_load_user)
+    server.register_blueprint(blueprint)
+    register_callback_guard(server)

@@ -1,0 +1,48 @@
+"""The accounts database: its URL from config, the engine, and sessions (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from cargame.config import Config
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0  # wait for another process's write instead of failing at once
+
+
+def database_url(config: Config) -> str:
+    """`[database] url`, or the SQLite file `<[paths] var>/cargame.db` when it is empty."""
+    url = str(config.get("database", "url")).strip()
+    if url:
+        return url
+    return f"sqlite:///{config.path('var') / 'cargame.db'}"
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores ON DELETE rules unless each connection asks for them.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for `url`; for a SQLite file, its folder is created and foreign keys enforced."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (pages render them after the session)."""
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,271 @@
+"""Queries on finished games: record them once, claim guest games, history, stats, leaderboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from cargame.accounts.models import Game, GameRound, User, utc_now
+from cargame.catalog import split_label
+from cargame.game import GameData
+
+Period = Literal["today", "week", "all"]
+Ranking = Literal["wins", "points"]
+PERIODS: tuple[Period, ...] = ("today", "week", "all")
+MODES = ("solo", "booth")
+CLAIM_WINDOW = timedelta(hours=1)  # a guest game older than this is not someone's fresh game
+
+
+class RecordError(ValueError):
+    """A game that may not be recorded (unfinished, or an unknown mode)."""
+
+
+@dataclass(frozen=True)
+class GameSummary:
+    """One finished game as a player's history shows it."""
+
+    game_id: str
+    finished_at: datetime
+    mode: str
+    model_name: str
+    model_version: int | None
+    player_score: int
+    ai_score: int
+    winner: str
+
+
+@dataclass(frozen=True)
+class MakeAccuracy:
+    """How often the player named a make's cars right (exactly, or at least the make)."""
+
+    make: str
+    rounds: int
+    exact: int
+    right_make: int
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.rounds
+
+
+@dataclass(frozen=True)
+class ProfileStats:
+    """A player's record against the AI."""
+
+    games: int
+    wins: int
+    draws: int
+    losses: int
+    best_streak: int
+    points_over_time: list[tuple[datetime, int, int]]  # (finished_at, player, AI)
+    make_accuracy: list[MakeAccuracy]
+
+    @property
+    def win_rate(self) -> float:
+        return self.wins / self.games if self.games else 0.0
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """A place on the leaderboard: the username only, never anything else about the player."""
+
+    rank: int
+    username: str
+    wins: int
+    points: int
+    games: int
+
+
+def _game_row(game: GameData, user_id: int | None, mode: str) -> Game:
+    if mode not in MODES:
+        raise RecordError(f"unknown game mode {mode!r}; expected one of {', '.join(MODES)}")
+    unguessed = [game_round for game_round in game.rounds if not game_round.guessed]
+    if game.stage != "finished" or game.finished_at is None or unguessed:
+        raise RecordError(f"game {game.game_id} is not finished")
+    rounds = [
+        GameRound(
+            round_number=number,
+            image_id=game_round.image_id,
+            truth=game_round.truth,
+            guess=game_round.guess,
+            ai_top5=[prediction.as_dict() for prediction in game_round.ai_top5],
+            player_points=game_round.player_points,
+            ai_points=game_round.ai_points,
+            seconds=(
+                (game_round.guessed_at - game_round.shown_at).total_seconds()
+                if game_round.guessed_at and game_round.shown_at
+                else None
+            ),
+            heatmap_shown=game_round.heatmap_shown,
+        )
+        for number, game_round in enumerate(game.rounds, start=1)
+    ]
+    return Game(
+        id=game.game_id,
+        user_id=user_id,
+        mode=mode,
+        model_name=game.model_name,
+        model_version=game.model_version,
+        started_at=game.started_at,
+        finished_at=game.finished_at,
+        player_score=game.player_score,
+        ai_score=game.ai_score,
+        winner=game.winner,
+        rounds=rounds,
+    )
+
+
+def record_finished_game(session: Session, game: GameData, user_id: int | None, mode: str) -> bool:
+    """Store a finished game and its rounds in one transaction; False if it was already stored.
+
+    Safe to call again for the same game (double clicks, reloads, retries, another worker): the
+    game id is the primary key, so the second insert fails and is rolled back. Commits `session`.
+    """
+    row = _game_row(game, user_id, mode)
+    if identity_key(Game, game.game_id) in session.identity_map:
+        return False  # this session stored it already; a second INSERT would only warn and fail
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        # The game id was taken: by this very game, which is fine, or the error was another one.
+        if session.get(Game, game.game_id) is None:
+            raise
+        return False
+    return True
+
+
+def claim_guest_game(
+    session: Session, game_id: str, user_id: int, now: datetime | None = None
+) -> bool:
+    """Give a recent guest game to the player who just signed in; never someone else's game."""
+    now = now or utc_now()
+    result = session.execute(
+        update(Game)
+        .where(
+            Game.id == game_id,
+            Game.user_id.is_(None),
+            Game.finished_at >= now - CLAIM_WINDOW,
+        )
+        .values(user_id=user_id)
+    )
+    session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def player_history(session: Session, user_id: int, limit: int = 100) -> list[GameSummary]:
+    """The player's own finished games, newest first."""
+    games = session.scalars(
+        select(Game).where(Game.user_id == user_id).order_by(Game.finished_at.desc()).limit(limit)
+    )
+    return [
+        GameSummary(
+            game_id=game.id,
+            finished_at=game.finished_at,
+            mode=game.mode,
+            model_name=game.model_name,
+            model_version=game.model_version,
+            player_score=game.player_score,
+            ai_score=game.ai_score,
+            winner=game.winner,
+        )
+        for game in games
+    ]
+
+
+def best_streak(winners: list[str]) -> int:
+    """The longest run of consecutive wins against the AI (a draw or a loss ends a run)."""
+    best = current = 0
+    for winner in winners:
+        current = current + 1 if winner == "player" else 0
+        best = max(best, current)
+    return best
+
+
+def _make_accuracy(session: Session, user_id: int) -> list[MakeAccuracy]:
+    rows = session.execute(
+        select(GameRound.truth, GameRound.guess).join(Game).where(Game.user_id == user_id)
+    )
+    counts: dict[str, list[int]] = {}
+    for truth, guess in rows:
+        make = split_label(truth)[0]
+        tally = counts.setdefault(make, [0, 0, 0])
+        tally[0] += 1
+        tally[1] += guess == truth
+        tally[2] += guess is not None and split_label(guess)[0] == make
+    return [
+        MakeAccuracy(make, rounds, exact, right_make)
+        for make, (rounds, exact, right_make) in sorted(counts.items())
+    ]
+
+
+def profile_stats(session: Session, user_id: int) -> ProfileStats:
+    """Win rate, best streak, points over time and accuracy per make for one player."""
+    rows = session.execute(
+        select(Game.finished_at, Game.player_score, Game.ai_score, Game.winner)
+        .where(Game.user_id == user_id)
+        .order_by(Game.finished_at)
+    ).all()
+    winners = [row.winner for row in rows]
+    return ProfileStats(
+        games=len(rows),
+        wins=winners.count("player"),
+        draws=winners.count("draw"),
+        losses=winners.count("ai"),
+        best_streak=best_streak(winners),
+        points_over_time=[(row.finished_at, row.player_score, row.ai_score) for row in rows],
+        make_accuracy=_make_accuracy(session, user_id),
+    )
+
+
+def period_start(period: Period, now: datetime | None = None) -> datetime | None:
+    """Start of today or of this week (Monday), in UTC; None for all time."""
+    now = now or utc_now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "today":
+        return midnight
+    if period == "week":
+        return midnight - timedelta(days=midnight.weekday())
+    if period == "all":
+        return None
+    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
+def leaderboard(
+    session: Session,
+    period: Period = "all",
+    by: Ranking = "wins",
+    limit: int = 10,
+    now: datetime | None = None,
+) -> list[LeaderboardRow]:
+    """Top registered players by wins against the AI or by points; ties share a rank."""
+    if by not in ("wins", "points"):
+        raise ValueError(f"unknown ranking {by!r}; expected wins or points")
+    wins = func.sum(case((Game.winner == "player", 1), else_=0)).label("wins")
+    points = func.sum(Game.player_score).label("points")
+    primary, secondary = (wins, points) if by == "wins" else (points, wins)
+    query = (
+        select(User.username, wins, points, func.count(Game.id).label("games"))
+        .join(Game, Game.user_id == User.id)
+        .group_by(User.id, User.username)
+        .order_by(primary.desc(), secondary.desc(), User.username)
+        .limit(limit)
+    )
+    start = period_start(period, now)
+    if start is not None:
+        query = query.where(Game.finished_at >= start)
+    rows = session.execute(query).all()
+    ranked: list[LeaderboardRow] = []
+    for position, row in enumerate(rows, start=1):
+        key = (row.wins, row.points)
+        tied = ranked and (ranked[-1].wins, ranked[-1].points) == key
+        rank = ranked[-1].rank if tied else position
+        ranked.append(LeaderboardRow(rank, row.username, int(row.wins), int(row.points), row.games))
+    return ranked

@@ -1,0 +1,220 @@
+"""Registration, sign-in and sign-out through the real forms, with their security rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cargame.accounts import throttle
+from cargame.accounts.auth import configure_sessions, safe_next
+from cargame.accounts.models import LoginFailure, User
+from cargame.config import Config, ConfigError, load_config
+
+from .conftest import PASSWORD, AuthActions
+
+
+def _signed_in_as(client: FlaskClient) -> str | None:
+    """Who the server thinks is signed in: /logout greets them, or sends anonymous users home."""
+    page = client.get("/logout")
+    if page.status_code == 302:
+        return None
+    text = page.get_data(as_text=True)
+    return text.split("<strong>", 1)[1].split("</strong>", 1)[0]
+
+
+def test_register_signs_in_and_stores_a_salted_hash(
+    client: FlaskClient, auth: AuthActions, server_sessions: sessionmaker[Session]
+) -> None:
+    response = auth.register("Alice")
+    assert response.status_code == 302
+    assert _signed_in_as(client) == "alice"  # usernames are case-insensitive, kept in lower case
+    with server_sessions() as session:
+        user = session.scalars(select(User)).one()
+    assert user.role == "player"
+    assert user.password_hash.startswith("scrypt:")
+    assert PASSWORD not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1", "at least 10 characters"),
+        ("password123", "most common passwords"),
+        ("aaaaabbbbbaaaaa", "at least 5 different characters"),
+        ("my-name-is-alice", "username in your password"),
+    ],
+)
+def test_weak_passwords_are_refused_with_a_reason(
+    client: FlaskClient,
+    auth: AuthActions,
+    server_sessions: sessionmaker[Session],
+    password: str,
+    message: str,
+) -> None:
+    response = auth.register("alice", password)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _signed_in_as(client) is None
+    with server_sessions() as session:
+        assert session.scalars(select(User)).all() == []
+
+
+def test_mismatched_confirmation_and_bad_usernames_are_refused(auth: AuthActions) -> None:
+    assert "two passwords differ" in auth.register("alice", PASSWORD, "another one").text
+    assert "3 to 32 characters" in auth.register("a b<script>").text
+
+
+def test_a_taken_username_is_refused_in_any_case(
+    server_sessions: sessionmaker[Session], make_user: Callable[..., User], auth: AuthActions
+) -> None:
+    make_user(server_sessions, "alice")
+    response = auth.register("ALICE", "another good passphrase")
+    assert response.status_code == 409
+    assert "That username is taken." in response.text
+
+
+def test_login_and_logout(
+    client: FlaskClient,
+    auth: AuthActions,
+    server_sessions: sessionmaker[Session],
+    make_user: Callable[..., User],
+) -> None:
+    make_user(server_sessions, "bob")
+    wrong = auth.login("bob", "not the password")
+    assert wrong.status_code == 401
+    assert "Wrong username or password." in wrong.text
+    assert _signed_in_as(client) is None
+
+    assert auth.login("BOB").status_code == 302
+    assert _signed_in_as(client) == "bob"
+    assert "remember_token" not in {cookie.key for cookie in client._cookies.values()}
+
+    assert client.post("/logout").status_code == 400  # no CSRF token: not signed out
+    assert _signed_in_as(client) == "bob"
+    assert auth.logout().headers["Location"] == "/"
+    assert _signed_in_as(client) is None
+
+
+def test_login_returns_to_the_page_that_asked(
+    auth: AuthActions, server_sessions: sessionmaker[Session], make_user: Callable[..., User]
+) -> None:
+    make_user(server_sessions, "carol")
+    response = auth.login("carol", next_path="/profile?tab=games")
+    assert response.headers["Location"] == "/profile?tab=games"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/profile",
+        "/\\evil.example",
+        "/%09/evil.example",
+        "javascript:alert(1)",
+        "profile",
+    ],
+)
+def test_login_never_redirects_off_site(
+    auth: AuthActions,
+    server_sessions: sessionmaker[Session],
+    make_user: Callable[..., User],
+    target: str,
+) -> None:
+    make_user(server_sessions, "dave")
+    response = auth.login("dave", next_path=target)
+    assert response.headers["Location"] == "/"
+
+
+def test_safe_next(server: Flask) -> None:
+    with server.test_request_context():
+        assert safe_next("/result?round=2") == "/result?round=2"
+        assert safe_next("/\tevil.example") is None
+        assert safe_next("/login") is None  # no loop back to the form
+        assert safe_next(None) is None
+
+
+def test_a_forged_csrf_token_is_refused(
+    client: FlaskClient,
+    auth: AuthActions,
+    server_sessions: sessionmaker[Session],
+    make_user: Callable[..., User],
+) -> None:
+    make_user(server_sessions, "erin")
+    auth.csrf_token("/login")  # a real session exists; the token sent is not its token
+    form = {"username": "erin", "password": PASSWORD}
+    forged = client.post("/login", data={**form, "csrf_token": "forged-token"})
+    missing = client.post("/login", data=form)
+    registered = client.post(
+        "/register", data={"username": "frank", "password": PASSWORD, "confirm": PASSWORD}
+    )
+    for response in (forged, missing, registered):
+        assert response.status_code == 400
+        assert "did not come from this site" in response.text
+    assert _signed_in_as(client) is None
+
+
+def test_repeated_failures_pause_sign_in_for_that_username(
+    client: FlaskClient,
+    auth: AuthActions,
+    server_sessions: sessionmaker[Session],
+    make_user: Callable[..., User],
+) -> None:
+    make_user(server_sessions, "gina")
+    make_user(server_sessions, "hugo")
+    responses = [auth.login("gina", f"guess number {n}") for n in range(5)]
+    assert [response.status_code for response in responses] == [401] * 5
+    assert "try again in 15 minutes" in responses[-1].text
+
+    refused = auth.login("gina")  # even the right password waits
+    assert refused.status_code == 429
+    assert "Too many failed sign-in attempts for this account" in refused.text
+    assert _signed_in_as(client) is None
+    assert auth.login("hugo").status_code == 302  # other accounts are not locked
+
+    # Sixteen minutes later the failures have left the window.
+    with server_sessions() as session:
+        for failure in session.scalars(select(LoginFailure)):
+            failure.failed_at -= timedelta(minutes=16)
+        session.commit()
+    auth.logout()
+    assert auth.login("gina").status_code == 302
+
+
+def test_many_failures_from_one_address_pause_every_username(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        for number in range(throttle.MAX_FAILURES_PER_ADDRESS):
+            throttle.record_failure(session, f"user{number}", "203.0.113.9")
+        locked = throttle.lockout(session, "someone-new", "203.0.113.9")
+        assert locked is not None and locked.scope == "address"
+        assert "this network address" in locked.message
+        assert throttle.lockout(session, "someone-new", "198.51.100.1") is None
+
+
+def test_session_cookie_flags(client: FlaskClient, auth: AuthActions, config: Config) -> None:
+    auth.csrf_token("/login")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
+
+    secure = Flask(__name__)
+    configure_sessions(secure, config.with_overrides({"web": {"https": True}}))
+    assert secure.config["SESSION_COOKIE_SECURE"] is True
+    assert secure.config["USE_SESSION_FOR_NEXT"] is True
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    production = load_config("production", environ={})
+    with pytest.raises(ConfigError, match="secret_key"):
+        configure_sessions(Flask(__name__), production)
+    keyed = production.with_overrides({"web": {"secret_key": "k" * 40}})
+    server = Flask(__name__)
+    configure_sessions(server, keyed)
+    assert server.secret_key == "k" * 40

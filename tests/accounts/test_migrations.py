@@ -1,0 +1,80 @@
+"""The Alembic migrations build exactly the models' schema, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from cargame.accounts import migrations
+from cargame.accounts.db import create_db_engine, database_url
+from cargame.accounts.models import Base
+from cargame.config import Config
+
+TABLES = {"users", "games", "rounds", "login_failures"}
+
+
+def _tables_and_revision(url: str) -> tuple[set[str], str | None]:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
+            revision = MigrationContext.configure(connection).get_current_revision()
+            return tables, revision
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_builds_the_models_schema(database_url: str) -> None:
+    migrations.upgrade(database_url)
+    migrations.upgrade(database_url)  # start-up runs it every time: the second run is a no-op
+
+    head = ScriptDirectory.from_config(migrations.alembic_config()).get_current_head()
+    assert _tables_and_revision(database_url) == (TABLES, head)
+    engine = create_db_engine(database_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_downgrade_removes_everything_and_upgrade_restores_it(database_url: str) -> None:
+    migrations.upgrade(database_url)
+    migrations.downgrade(database_url, "base")
+    assert _tables_and_revision(database_url) == (set(), None)
+    migrations.upgrade(database_url)
+    assert _tables_and_revision(database_url)[0] == TABLES
+
+
+def test_migrations_have_a_single_head() -> None:
+    scripts = ScriptDirectory.from_config(migrations.alembic_config())
+    assert len(scripts.get_heads()) == 1
+
+
+def test_workers_starting_together_both_migrate(postgres_schema_url: str) -> None:
+    errors: list[BaseException] = []
+
+    def start_worker() -> None:
+        try:
+            migrations.upgrade(postgres_schema_url)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    workers = [threading.Thread(target=start_worker) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    assert _tables_and_revision(postgres_schema_url)[0] == TABLES
+
+
+def test_default_database_is_a_sqlite_file_in_var(config: Config, tmp_path: Path) -> None:
+    url = database_url(config.with_overrides({"database": {"url": ""}}))
+    assert url == f"sqlite:///{tmp_path / 'var' / 'cargame.db'}"
+    migrations.upgrade(url)  # creates the var folder too
+    assert (tmp_path / "var" / "cargame.db").is_file()
