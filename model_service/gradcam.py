@@ -1,0 +1,82 @@
+"""Grad-CAM: class activation maps from tf-explain, normalised heatmaps, and the PNG overlay.
+
+`make_heatmap` is the pure maths, `render_overlay` the picture; `gradients_and_filters` is the only
+place that runs the model.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import cv2
+import numpy as np
+
+with warnings.catch_warnings():
+    # tf-explain imports `requests`, whose urllib3 check raises a DeprecationWarning on import.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from tf_explain.core.grad_cam import GradCAM
+
+# tf-explain builds `Model([model.inputs], ...)`, a nested input list Keras 3 warns about on every
+# call; the model is still called correctly.
+KERAS3_INPUT_WARNING = r"The structure of `inputs` doesn't match the expected structure"
+# Plain Grad-CAM (Selvaraju et al.): guided gradients would hide evidence that works through
+# negative activations and make maps spottier.
+USE_GUIDED_GRADS = False
+# Below this the map carries no signal (flat or all-negative): show no highlight rather than noise.
+FLAT_EPSILON = 1e-8
+# Perceptually uniform and readable without colour vision (ARCHITECTURE.md: never jet/red-green).
+COLORMAP = cv2.COLORMAP_VIRIDIS
+# Opacity of the colour layer where attention is 0 and 1: the photo stays visible in cold areas.
+ALPHA_RANGE = (0.15, 0.6)
+# The heatmap grid sent as JSON is at most this many cells a side (the conv grid, area-averaged).
+GRID_MAX_SIDE = 14
+
+
+def gradients_and_filters(
+    model: Any, images: np.ndarray, layer_name: str, class_index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Conv-layer outputs and d(score of class)/d(outputs) for a batch, via tf-explain."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=KERAS3_INPUT_WARNING, category=UserWarning)
+        outputs, grads = GradCAM.get_gradients_and_filters(
+            model, images, layer_name, class_index, USE_GUIDED_GRADS
+        )
+    return np.asarray(outputs), np.asarray(grads)
+
+
+def make_heatmap(conv_output: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """Grad-CAM for one image: gradient-weighted sum of filters, ReLU, scaled to 0..1."""
+    (cam,) = GradCAM.generate_ponderated_output(conv_output[None], gradients[None])
+    positive = np.maximum(np.nan_to_num(np.asarray(cam, dtype=np.float64)), 0.0)
+    peak = float(positive.max(initial=0.0))
+    if peak <= FLAT_EPSILON:
+        return np.zeros(positive.shape, dtype=np.float32)
+    return (positive / peak).astype(np.float32)
+
+
+def heatmap_grid(heatmap: np.ndarray, max_side: int = GRID_MAX_SIDE) -> np.ndarray:
+    """The heatmap at conv-grid resolution, area-averaged down when the grid is large."""
+    height, width = heatmap.shape
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return heatmap
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(heatmap, size, interpolation=cv2.INTER_AREA)
+
+
+def render_overlay(photo: np.ndarray, heatmap: np.ndarray) -> bytes:
+    """PNG of the photo (H x W x 3, 0..255 RGB) with the viridis heatmap blended over it."""
+    height, width = photo.shape[:2]
+    heat = cv2.resize(heatmap.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    heat = np.clip(heat, 0.0, 1.0)
+    colour_bgr = cv2.applyColorMap(np.uint8(np.round(heat * 255)), COLORMAP)
+    colour = cv2.cvtColor(colour_bgr, cv2.COLOR_BGR2RGB).astype(np.float32)
+    low, high = ALPHA_RANGE
+    alpha = (low + (high - low) * heat)[..., None]
+    blended = (1.0 - alpha) * np.clip(photo, 0, 255).astype(np.float32) + alpha * colour
+    rgb = np.uint8(np.round(blended))
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return encoded.tobytes()
