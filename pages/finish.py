@@ -1,0 +1,160 @@
+"""The final score, every round at a glance, and "Play again"."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, html, no_update
+from dash.exceptions import PreventUpdate
+from dash_extensions.enrich import DashProxy
+
+from cargame import ids, state
+from cargame import layout as ui
+from cargame.catalog import display_name
+from cargame.extensions import GameStartError, services
+from cargame.media import media_url
+
+PATH = "/finish"
+HEADLINES = {
+    "player": "You beat the AI!",
+    "ai": "The AI wins this time",
+    "draw": "It's a draw",
+}
+
+dash.register_page(__name__, path=PATH, title="Final score · Beat the AI")
+
+
+def layout(game=None, **_query):
+    current = state.load_game(game)
+    redirect = ui.guard(game, current, PATH)
+    if redirect is not None:
+        return redirect
+    view = current.public_view()
+    return html.Div(
+        [
+            _final_score(view),
+            html.H2("Round by round", className="h5 fw-bold mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(_round_card(number, answer))
+                    for number, answer in enumerate(view["rounds"], start=1)
+                ],
+                # One column on phones, two on tablets, every round side by side on desktops.
+                className=f"g-3 mb-4 row-cols-1 row-cols-sm-2 row-cols-lg-{len(view['rounds'])}",
+            ),
+        ]
+    )
+
+
+def _final_score(view):
+    return dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.P("Final score", className="text-primary fw-semibold mb-1"),
+                            html.H1(HEADLINES[view["winner"]], className="display-6 fw-bold"),
+                            html.Div(
+                                [
+                                    _total("You", view["player_score"], "finish-you"),
+                                    html.Span("–", className="final-dash"),
+                                    _total("AI", view["ai_score"], "finish-ai"),
+                                ],
+                                className="d-flex align-items-end gap-3",
+                            ),
+                        ],
+                        md=7,
+                    ),
+                    dbc.Col(
+                        ui.start_controls(
+                            ids.FINISH_AGAIN,
+                            "Play again",
+                            ids.FINISH_PROGRESS,
+                            ids.FINISH_ERROR,
+                            ids.FINISH_ERROR_TEXT,
+                            retry_id=ids.FINISH_RETRY,
+                            rounds=services.rounds,
+                        ),
+                        md=5,
+                        className="text-md-end mt-3 mt-md-0",
+                    ),
+                ],
+                className="align-items-center",
+            ),
+            className="p-4",
+        ),
+        className="hero-card shadow-sm border-0 mb-4",
+    )
+
+
+def _total(who, points, component_id):
+    return html.Div(
+        [
+            html.Div(str(points), id=component_id, className="final-points"),
+            html.Div(who, className="small text-body-secondary text-uppercase fw-semibold"),
+        ],
+        className="text-center",
+    )
+
+
+def _round_card(number, answer):
+    return dbc.Card(
+        [
+            dbc.CardImg(
+                src=media_url(answer["image_token"]),
+                alt=f"Round {number} photo: {display_name(answer['truth'])}",
+                top=True,
+                className="round-thumb",
+            ),
+            dbc.CardBody(
+                [
+                    html.Div(f"Round {number}", className="small text-body-secondary"),
+                    html.Div(display_name(answer["truth"]), className="fw-semibold mb-2"),
+                    _guess_line("You", answer["guess"], answer["player_points"]),
+                    _guess_line("AI", answer["ai_guess"], answer["ai_points"]),
+                ],
+                className="p-3",
+            ),
+        ],
+        className="shadow-sm border-0 h-100 round-card",
+    )
+
+
+def _guess_line(who, label, points):
+    return html.Div(
+        [
+            html.Span(f"{who}: ", className="text-body-secondary"),
+            html.Span(ui.car_name(label), className="me-1"),
+            html.Div(ui.points_badge(points), className="mt-1"),
+        ],
+        className="small mb-2 round-guess",
+        **{"data-points": str(points), "data-who": who.lower()},
+    )
+
+
+def register_callbacks(app: DashProxy) -> None:
+    """This page's callbacks, on this app."""
+
+    @app.callback(
+        Output(ids.GAME_STORE, "data"),
+        Output(ids.NAVIGATE, "href"),
+        Output(ids.FINISH_ERROR, "is_open"),
+        Output(ids.FINISH_ERROR_TEXT, "children"),
+        Input(ids.FINISH_AGAIN, "n_clicks"),
+        Input(ids.FINISH_RETRY, "n_clicks"),
+        running=[
+            (Output(ids.FINISH_AGAIN, "disabled"), True, False),
+            (Output(ids.FINISH_PROGRESS, "className"), "text-body-secondary mt-3", "d-none"),
+        ],
+        prevent_initial_call=True,
+    )
+    def play_again(again: int | None, retry: int | None) -> tuple[object, ...]:
+        # Dash also calls this when the page content appears (the store is outside the page).
+        if not (again or retry):
+            raise PreventUpdate
+        try:
+            game = services.start_game()
+        except GameStartError as error:
+            return no_update, no_update, True, str(error)
+        return state.pointer(game), game.expected_path, False, ""

@@ -1,0 +1,145 @@
+"""Start page: what the game is, how scoring works, and the button that starts a game."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from dash_extensions.enrich import DashProxy
+
+from cargame import ids, state
+from cargame import layout as ui
+from cargame.extensions import GameStartError, services
+from cargame.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS
+
+dash.register_page(__name__, path="/", title=ui.APP_TITLE, name="Play")
+
+
+def layout(game=None, notice=None, **_query):
+    current = state.load_game(game)
+    rounds = services.rounds
+    return html.Div(
+        [
+            ui.notice(notice),
+            dbc.Row(
+                [
+                    dbc.Col(_intro(current, rounds), lg=7, className="mb-4"),
+                    dbc.Col(_scoring(rounds), lg=5, className="mb-4"),
+                ]
+            ),
+        ]
+    )
+
+
+def _intro(current, rounds):
+    resume = []
+    if current is not None and current.stage != "finished":
+        resume = [
+            dcc.Link(
+                f"Continue your game (round {current.round_number} of {current.total_rounds})",
+                href=current.expected_path,
+                className="btn btn-outline-secondary btn-lg ms-md-2 mt-2 mt-md-0",
+            )
+        ]
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.P("Beat the AI · Car Edition", className="text-primary fw-semibold mb-1"),
+                html.H1("Can you name the car before the AI does?", className="display-6 fw-bold"),
+                html.P(
+                    f"You and a neural network look at the same {ui.count_word(rounds)} car "
+                    "photos and both name "
+                    "the make and model. After each round you see the AI's five best guesses, "
+                    "how sure it was, and a heatmap of where in the photo it looked.",
+                    className="lead",
+                ),
+                html.Div(
+                    [
+                        ui.start_controls(
+                            ids.HOME_START,
+                            "Let's play",
+                            ids.HOME_PROGRESS,
+                            ids.HOME_ERROR,
+                            ids.HOME_ERROR_TEXT,
+                            retry_id=ids.HOME_RETRY,
+                            rounds=rounds,
+                        ),
+                        *resume,
+                    ],
+                    className="my-4",
+                ),
+                html.P(
+                    [
+                        "Want to study first? Every model the AI knows is in the ",
+                        dcc.Link("showroom", href="/showroom"),
+                        ".",
+                    ],
+                    className="mb-0 text-body-secondary",
+                ),
+            ],
+            className="p-4 p-lg-5",
+        ),
+        className="hero-card shadow-sm h-100 border-0",
+    )
+
+
+def _scoring(rounds):
+    rules = [
+        ("✓", f"{EXACT_MODEL_POINTS} points", "the exact make and model"),
+        ("◐", f"{RIGHT_MAKE_POINTS} point", "the right make, another model"),
+        ("✗", "0 points", "a different make"),
+    ]
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("How scoring works", className="h5 mb-0")),
+            dbc.ListGroup(
+                [
+                    dbc.ListGroupItem(
+                        [
+                            html.Span(icon, className="rule-icon me-3", **{"aria-hidden": "true"}),
+                            html.Span([html.Strong(points), f" for {what}"]),
+                        ],
+                        className="d-flex align-items-center py-3",
+                    )
+                    for icon, points, what in rules
+                ],
+                flush=True,
+            ),
+            dbc.CardBody(
+                html.P(
+                    "The AI is scored the same way on its top answer. "
+                    f"{ui.count_word(rounds).capitalize()} rounds; the higher total wins.",
+                    className="mb-0 text-body-secondary",
+                )
+            ),
+        ],
+        className="shadow-sm h-100 border-0",
+    )
+
+
+def register_callbacks(app: DashProxy) -> None:
+    """This page's callbacks, on this app."""
+
+    @app.callback(
+        Output(ids.GAME_STORE, "data"),
+        Output(ids.NAVIGATE, "href"),
+        Output(ids.HOME_ERROR, "is_open"),
+        Output(ids.HOME_ERROR_TEXT, "children"),
+        Input(ids.HOME_START, "n_clicks"),
+        Input(ids.HOME_RETRY, "n_clicks"),
+        running=[
+            (Output(ids.HOME_START, "disabled"), True, False),
+            (Output(ids.HOME_PROGRESS, "className"), "text-body-secondary mt-3", "d-none"),
+        ],
+        prevent_initial_call=True,
+    )
+    def start_game(start: int | None, retry: int | None) -> tuple[object, ...]:
+        # Dash also calls this when the page content appears (the store is outside the page).
+        if not (start or retry):
+            raise PreventUpdate
+        try:
+            game = services.start_game()
+        except GameStartError as error:
+            return no_update, no_update, True, str(error)
+        return state.pointer(game), game.expected_path, False, ""

@@ -1,0 +1,156 @@
+"""Application factory: Flask server, extensions, session-bound game state, Dash Pages.
+
+`create_app(config)` returns the `DashProxy`; its Flask server is `app.server` (what a WSGI
+server runs). Page modules in `<root>/pages` are imported by Dash while the app is built, never
+before, and each registers its callbacks on this app through its `register_callbacks(app)`, so
+several apps in one process (tests) do not share callbacks.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import dash
+from dash import Input, Output, State
+from dash.exceptions import PreventUpdate
+from dash_extensions.enrich import DashProxy, MultiplexerTransform
+from flask import Flask, Response
+
+from cargame import extensions, ids, layout, media, state
+from cargame.config import Config, ConfigError
+from cargame.game import GameData
+
+SECRET_FILE = "secret_key"  # under [paths] var, for the default profile only
+SECRET_BYTES = 32
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(config: Config) -> DashProxy:
+    """The whole web app for a config; serve `create_app(config).server`."""
+    server = create_server(config)
+    register_extensions(server, config)
+    transform = state.create_transform(config)
+    state.init_app(server, transform)
+    register_blueprints(server)
+    app = create_dash(server, config, transform)
+    register_page_callbacks(app)
+    register_shell_callbacks(app)
+    return app
+
+
+def create_server(config: Config) -> Flask:
+    """The Flask server with session cookie settings and security headers."""
+    server = Flask("cargame")
+    server.config.update(
+        SECRET_KEY=secret_key(config),
+        SESSION_COOKIE_NAME="cargame_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config.get("web", "https")),
+    )
+
+    @server.after_request
+    def add_security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return server
+
+
+def secret_key(config: Config) -> str:
+    """`[web] secret_key`; when empty in the default profile, one kept in `[paths] var`.
+
+    Every other profile must set it: workers and restarts need the same key to read sessions.
+    """
+    configured = str(config.get("web", "secret_key"))
+    if configured:
+        return configured
+    if config.profile != "default":
+        raise ConfigError(
+            "[web] secret_key (CARGAME_WEB_SECRET_KEY) is required "
+            f"in the {config.profile!r} profile"
+        )
+    path = config.path("var") / SECRET_FILE
+    if not path.is_file():
+        _write_new_secret(path)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _write_new_secret(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting together keep whichever key was written first.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(SECRET_BYTES))
+
+
+def register_extensions(server: Flask, config: Config) -> None:
+    """The caches (memo and media tokens) and the game services, bound to this server."""
+    memo_settings, media_settings = extensions.cache_settings(config)
+    extensions.cache.init_app(server, config=memo_settings)
+    extensions.media_cache.init_app(server, config=media_settings)
+    extensions.services.init_app(server, config)
+
+
+def register_blueprints(server: Flask) -> None:
+    """`/media/<token>`: photos and heatmaps by opaque URL."""
+    server.register_blueprint(media.media_blueprint(lambda: extensions.services.media))
+
+
+def create_dash(
+    server: Flask, config: Config, transform: state.SessionServersideTransform
+) -> DashProxy:
+    """The Dash app on the server; importing `<root>/pages` happens here."""
+    app = DashProxy(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(config.root / "pages"),
+        assets_folder=str(config.root / "assets"),
+        transforms=[transform, MultiplexerTransform()],
+        include_global_callbacks=False,
+        # Pages are rendered from the game's stage, so not every id exists in every layout.
+        suppress_callback_exceptions=True,
+        routing_callback_inputs={"game": State(ids.GAME_STORE, "data")},
+        title=layout.APP_TITLE,
+        update_title=None,
+        serve_locally=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = layout.shell
+    return app
+
+
+def register_page_callbacks(app: DashProxy) -> None:
+    """Each page module's `register_callbacks(app)`, on this app only."""
+    for page in dash.page_registry.values():
+        module = sys.modules.get(page["module"])
+        register = getattr(module, "register_callbacks", None)
+        if register is not None:
+            register(app)
+
+
+def register_shell_callbacks(app: DashProxy) -> None:
+    """The header's running score and following a page's redirect."""
+
+    @app.callback(Output(ids.SCOREBOARD, "children"), Input(ids.GAME_STORE, "data"))
+    def show_score(game: GameData | None) -> object:
+        return layout.scoreboard(state.as_game(game))
+
+    @app.callback(Output(ids.NAVIGATE, "href"), Input(ids.REDIRECT_LINK, "href"))
+    def follow_redirect(href: str | None) -> str:
+        # Only paths inside the app: the link is ours, but the endpoint takes any input.
+        if not href or not href.startswith("/") or href.startswith("//"):
+            raise PreventUpdate
+        return href

@@ -1,0 +1,50 @@
+"""Component ids, namespaced by the page (or the shell) that owns them.
+
+Dash ids share one namespace across every page, so each id is `<owner>-<name>`; callbacks and
+tests import these constants instead of repeating strings.
+"""
+
+from __future__ import annotations
+
+
+def component_id(owner: str, name: str) -> str:
+    """`<owner>-<name>`, e.g. `attempt-make`."""
+    return f"{owner}-{name}"
+
+
+# The shell: present on every page.
+GAME_STORE = component_id("shell", "game")  # the server-side pointer to this tab's GameData
+NAVIGATE = component_id("shell", "navigate")  # callbacks move the player by setting its href
+SCOREBOARD = component_id("shell", "scoreboard")
+REDIRECT_LINK = component_id("shell", "redirect")  # rendered by a page that is not the stage's
+
+# /
+HOME_START = component_id("home", "start")
+HOME_RETRY = component_id("home", "retry")
+HOME_PROGRESS = component_id("home", "progress")
+HOME_ERROR = component_id("home", "error")
+HOME_ERROR_TEXT = component_id("home", "error-text")
+
+# /attempt
+ATTEMPT_MAKE = component_id("attempt", "make")
+ATTEMPT_MODEL = component_id("attempt", "model")
+ATTEMPT_SUBMIT = component_id("attempt", "submit")
+ATTEMPT_MESSAGE = component_id("attempt", "message")
+
+# /result
+RESULT_TRUTH_SWITCH = component_id("result", "truth-switch")
+RESULT_AI_HEATMAP = component_id("result", "ai-heatmap")
+RESULT_TRUTH_HEATMAP = component_id("result", "truth-heatmap")
+RESULT_NEXT = component_id("result", "next")
+RESULT_CHART = component_id("result", "chart")
+
+# /finish
+FINISH_AGAIN = component_id("finish", "again")
+FINISH_RETRY = component_id("finish", "retry")
+FINISH_PROGRESS = component_id("finish", "progress")
+FINISH_ERROR = component_id("finish", "error")
+FINISH_ERROR_TEXT = component_id("finish", "error-text")
+
+# /showroom
+SHOWROOM_MAKES = component_id("showroom", "makes")
+SHOWROOM_GRID = component_id("showroom", "grid")

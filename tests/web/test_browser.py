@@ -1,0 +1,256 @@
+"""Headless Chromium plays the game as a person would: keyboard and mouse, page by page.
+
+Run with `pytest --headless tests/web/test_browser.py` (the conftest makes Chromium headless
+anyway). Set CARGAME_SCREENSHOTS=/some/dir to keep a screenshot of every page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dash.testing.browser import Browser
+from dash.testing.wait import until
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from cargame import ids
+from cargame.app import create_app
+
+pytestmark = [
+    pytest.mark.browser,
+    # selenium 4.2 calls urllib3's deprecated getheader() on every command.
+    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
+]
+
+GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
+TIMEOUT = 15  # seconds; a game start makes one predict and ten explain calls
+
+
+def screenshot(browser, name: str) -> None:
+    """A full-page screenshot into $CARGAME_SCREENSHOTS, when set."""
+    folder = os.environ.get("CARGAME_SCREENSHOTS")
+    if not folder:
+        return
+    driver = browser.driver
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    width = driver.execute_script("return window.outerWidth")
+    driver.set_window_size(width, max(height + 120, 800))
+    time.sleep(0.4)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+def type_into_dropdown(browser, text: str) -> None:
+    """Type into the focused dropdown's search and pick the match with Enter."""
+    active = browser.driver.switch_to.active_element
+    active.send_keys(text)
+    time.sleep(0.2)
+    active.send_keys(Keys.ENTER)
+
+
+def points(badge_text: str) -> int:
+    match = re.search(r"\+(\d+)", badge_text)
+    return int(match.group(1)) if match else 0
+
+
+def scoreboard(browser) -> str:
+    """The header's score as one line, e.g. `Round 2/5 You 3 vs 2 AI`."""
+    return " ".join(browser.find_element(f"#{ids.SCOREBOARD}").text.split())
+
+
+def guess_with_keyboard(browser, make: str, model: str) -> None:
+    """Tab to the make list, type, Enter; the same for the model; Tab to the button, Enter."""
+    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
+    browser.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    press(browser, Keys.TAB)
+    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_MAKE
+    press(browser, Keys.ENTER)
+    type_into_dropdown(browser, make)
+    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MAKE}", make)
+    press(browser, Keys.TAB)
+    press(browser, Keys.ENTER)
+    type_into_dropdown(browser, model)
+    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MODEL}", model)
+    press(browser, Keys.TAB)
+    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_SUBMIT
+    press(browser, Keys.ENTER)
+
+
+def press(browser, key: str) -> None:
+    browser.driver.switch_to.active_element.send_keys(key)
+    time.sleep(0.15)
+
+
+def click(browser, selector: str) -> None:
+    """Scroll the element to the middle of the window, then click it like a mouse would."""
+    element = browser.wait_for_element(selector, timeout=TIMEOUT)
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    time.sleep(0.2)
+    element.click()
+
+
+def start(browser) -> None:
+    click(browser, f"#{ids.HOME_START}")
+    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
+
+
+def round_points(browser) -> tuple[int, int]:
+    """The player's and the AI's points as the result page states them."""
+    badges = browser.driver.find_elements(By.CSS_SELECTOR, ".list-group .points-badge")
+    assert len(badges) == 2, [badge.text for badge in badges]
+    return points(badges[0].text), points(badges[1].text)
+
+
+def test_a_whole_game_played_with_the_keyboard_adds_up(dash_duo, web_config) -> None:
+    dash_duo.start_server(create_app(web_config))
+    dash_duo.wait_for_text_to_equal(f"#{ids.SCOREBOARD}", "No game in progress")
+    screenshot(dash_duo, "home")
+    start(dash_duo)
+    you = ai = 0
+    per_round = []
+    for number, (make, model) in enumerate(GUESSES, start=1):
+        heading = f"Round {number} of 5: which car is this?"
+        dash_duo.wait_for_text_to_equal("h1", heading, TIMEOUT)
+        dash_duo.wait_for_contains_text(f"#{ids.SCOREBOARD}", f"Round {number}/5", TIMEOUT)
+        photo = dash_duo.find_element(".car-photo")
+        assert photo.get_attribute("alt") == f"Round {number} photo: the car to identify"
+        if number == 1:
+            screenshot(dash_duo, "attempt")
+        guess_with_keyboard(dash_duo, make, model)
+        dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=TIMEOUT)
+        assert f"You said\n{make} {model}" in dash_duo.find_element(".list-group").text
+        gained = round_points(dash_duo)
+        per_round.append(gained)
+        you, ai = you + gained[0], ai + gained[1]
+        expected = f"You {you} vs {ai} AI"
+        until(lambda expected=expected: expected in scoreboard(dash_duo), TIMEOUT)
+        if number == 1:
+            screenshot(dash_duo, "result")
+        label = "See the result →" if number == 5 else "Next round →"
+        assert dash_duo.find_element(f"#{ids.RESULT_NEXT}").text == label
+        click(dash_duo, f"#{ids.RESULT_NEXT}")
+    dash_duo.wait_for_element("#finish-you", timeout=TIMEOUT)
+    assert dash_duo.find_element("#finish-you").text == str(you)
+    assert dash_duo.find_element("#finish-ai").text == str(ai)
+    lines = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".round-guess")
+    strip = [int(line.get_attribute("data-points")) for line in lines]
+    assert strip == [points for pair in per_round for points in pair]
+    assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, ".round-thumb")) == 5
+    screenshot(dash_duo, "finish")
+    assert dash_duo.get_logs() == []
+
+
+def test_typing_the_url_of_a_later_stage_sends_the_player_back(dash_duo, web_config) -> None:
+    dash_duo.start_server(create_app(web_config))
+    dash_duo.driver.get(dash_duo.server_url + "/finish")
+    dash_duo.wait_for_contains_text(".alert-warning", "no game in progress", TIMEOUT)
+    assert dash_duo.driver.current_url.endswith("/?notice=missing")
+    start(dash_duo)
+    dash_duo.driver.get(dash_duo.server_url + "/result")
+    dash_duo.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
+    assert dash_duo.driver.current_url.endswith("/attempt")
+    click(dash_duo, f"#{ids.ATTEMPT_SUBMIT}")
+    dash_duo.wait_for_contains_text(f"#{ids.ATTEMPT_MESSAGE}", "Choose a make and a model")
+    assert dash_duo.driver.current_url.endswith("/attempt")
+
+
+@pytest.fixture
+def second_browser(pytestconfig, tmp_path) -> Iterator[Browser]:
+    """Another Chromium with its own cookies and session storage: a second player."""
+    options = pytestconfig.hook.pytest_setup_options()
+    with Browser(
+        browser="Chrome", headless=True, options=options, download_path=str(tmp_path / "second")
+    ) as browser:
+        yield browser
+
+
+def test_two_browsers_play_separate_games(dash_duo, second_browser, web_config) -> None:
+    dash_duo.start_server(create_app(web_config))
+    other = second_browser
+    other.server_url = dash_duo.server_url
+    start(dash_duo)
+    other.driver.get(dash_duo.server_url)
+    start(other)
+    guess_with_keyboard(dash_duo, "Audi", "A4")
+    dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=TIMEOUT)
+    # The other player is still guessing round 1, with a score of its own.
+    other.driver.refresh()
+    other.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
+    assert other.driver.current_url.endswith("/attempt")
+    other.wait_for_contains_text(f"#{ids.SCOREBOARD}", "Round 1/5", TIMEOUT)
+    # Replaying the first player's pointer in the second browser is refused.
+    pointer = dash_duo.driver.execute_script(
+        f"return window.sessionStorage.getItem('{ids.GAME_STORE}')"
+    )
+    assert pointer and "SERVERSIDE_" in pointer
+    other.driver.execute_script(
+        f"window.sessionStorage.setItem('{ids.GAME_STORE}', arguments[0])", pointer
+    )
+    other.driver.get(dash_duo.server_url + "/result")
+    other.wait_for_contains_text(".alert-warning", "another browser", TIMEOUT)
+    assert other.driver.current_url.endswith("/?notice=expired")
+    # The first player's game carries on.
+    click(dash_duo, f"#{ids.RESULT_NEXT}")
+    dash_duo.wait_for_contains_text(f"#{ids.SCOREBOARD}", "Round 2/5", TIMEOUT)
+
+
+def test_model_server_down_shows_try_again_and_the_game_recovers(
+    dash_duo, web_config, fake_model
+) -> None:
+    model, server = fake_model
+    dash_duo.start_server(create_app(web_config))
+    server.stop()
+    click(dash_duo, f"#{ids.HOME_START}")
+    dash_duo.wait_for_contains_text(f"#{ids.HOME_ERROR}", "model server is not answering", TIMEOUT)
+    assert dash_duo.find_element(f"#{ids.HOME_RETRY}").text == "Try again"
+    screenshot(dash_duo, "home-error")
+    assert dash_duo.driver.current_url.rstrip("/") == dash_duo.server_url.rstrip("/")
+    server.start()
+    click(dash_duo, f"#{ids.HOME_RETRY}")
+    dash_duo.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
+    # Stopped mid-game: the prepared game goes on, only a new game has to wait.
+    server.stop()
+    for make, model_name in GUESSES:
+        guess_with_keyboard(dash_duo, make, model_name)
+        click(dash_duo, f"#{ids.RESULT_NEXT}")
+    click(dash_duo, f"#{ids.FINISH_AGAIN}")
+    dash_duo.wait_for_contains_text(
+        f"#{ids.FINISH_ERROR}", "model server is not answering", TIMEOUT
+    )
+    click(dash_duo, "a[href='/showroom']")
+    dash_duo.wait_for_contains_text("h1", "Showroom", TIMEOUT)
+    assert model.predict_calls == 1
+
+
+def test_the_showroom_and_a_missing_heatmap(dash_duo, web_config, fake_explainer) -> None:
+    fake_explainer[0].fail = True
+    dash_duo.start_server(create_app(web_config))
+    click(dash_duo, "a[href='/showroom']")
+    dash_duo.wait_for_contains_text("h1", "Showroom", TIMEOUT)
+    names = [e.text for e in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".card .fw-semibold")]
+    assert names == ["Audi A4", "Audi Q5", "BMW X5", "BMW i3", "Volvo V60", "Volvo XC90"]
+    images = dash_duo.driver.find_elements(By.CSS_SELECTOR, "img.showroom-img")
+    assert all(image.get_attribute("naturalWidth") != "0" for image in images)
+    screenshot(dash_duo, "showroom")
+    click(dash_duo, "a[href='/']")
+    start(dash_duo)
+    guess_with_keyboard(dash_duo, "Volvo", "XC90")
+    dash_duo.wait_for_contains_text(".heatmap-unavailable", "Explanation unavailable", TIMEOUT)
+    screenshot(dash_duo, "result-no-heatmap")
+
+
+def test_starting_a_game_shows_progress_while_the_ai_studies_the_photos(
+    dash_duo, web_config, fake_model
+) -> None:
+    fake_model[0].delay_seconds = 2.0
+    dash_duo.start_server(create_app(web_config))
+    click(dash_duo, f"#{ids.HOME_START}")
+    dash_duo.wait_for_contains_text(f"#{ids.HOME_PROGRESS}", "Picking five photos", TIMEOUT)
+    assert dash_duo.find_element(f"#{ids.HOME_PROGRESS}").is_displayed()
+    assert not dash_duo.find_element(f"#{ids.HOME_START}").is_enabled()
+    dash_duo.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
