@@ -48,9 +48,7 @@ def confused_pairs(
     predicted: np.ndarray, truth: np.ndarray, labels: Sequence[str], limit: int = CONFUSED_PAIRS
 ) -> list[dict[str, Any]]:
     """The most frequent wrong (true, predicted) pairs, most frequent first."""
-    pairs = Counter(
-        (labels[t], labels[p]) for p, t in zip(predicted, truth, strict=True) if p != t
-    )
+    pairs = Counter((labels[t], labels[p]) for p, t in zip(predicted, truth, strict=True) if p != t)
     ranked = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return [{"true": true, "predicted": guess, "count": count} for (true, guess), count in ranked]
 

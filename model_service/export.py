@@ -32,6 +32,7 @@ EVALUATION_MARKDOWN = "evaluation.md"
 TEMP_PREFIX = ".tmp-"
 # Two exports racing for the same version number: the loser retries with the next one.
 RENAME_ATTEMPTS = 5
+VERSION_MODE = 0o755
 
 
 def versions(models_dir: Path, name: str) -> list[int]:
@@ -98,6 +99,9 @@ def export_model(
     model_root = Path(models_dir) / name
     model_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=model_root))
+    # mkdtemp makes the folder private (0700); a server running as another user (the
+    # tensorflow/serving container) must be able to read the published version.
+    staging.chmod(VERSION_MODE)
     try:
         serving_archive(model, labels, image_size).write_out(str(staging), verbose=False)
         model.save(staging / KERAS_FILE)

@@ -29,8 +29,12 @@ def decode_and_resize(image_bytes: tf.Tensor, image_size: tuple[int, int]) -> tf
 def decode_and_resize_batch(image_bytes: tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
     """Decode a batch of encoded images ([N] strings) into float32 [N, H, W, 3], values 0..255."""
     height, width = image_size
+
+    def one_image(encoded: tf.Tensor) -> tf.Tensor:
+        return decode_and_resize(encoded, image_size)
+
     return tf.map_fn(
-        lambda one: decode_and_resize(one, image_size),
+        one_image,
         image_bytes,
         fn_output_signature=tf.TensorSpec([height, width, 3], tf.float32),
     )
@@ -38,5 +42,6 @@ def decode_and_resize_batch(image_bytes: tf.Tensor, image_size: tuple[int, int])
 
 def load_image(path: Path | str | tf.Tensor, image_size: tuple[int, int]) -> tf.Tensor:
     """Read an image file and preprocess it with `decode_and_resize`."""
-    return decode_and_resize(tf.io.read_file(path if isinstance(path, tf.Tensor) else str(path)),
-                             image_size)
+    return decode_and_resize(
+        tf.io.read_file(path if isinstance(path, tf.Tensor) else str(path)), image_size
+    )
