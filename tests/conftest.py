@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from support import require_service, shared_path  # noqa: F401  (re-exported for older imports)
+from support import require_service
+
+# Fixtures every test folder may use: the tiny exported model and tiny catalogs.
+pytest_plugins = ["support_models"]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from model_service.preprocess import decode_and_resize, decode_and_resize_batch
 from model_service.training_models import build_small_cnn
 
 if TYPE_CHECKING:
-    from tests.model_service.conftest import TinyExport
+    from support_models import TinyExport
 
 pytestmark = pytest.mark.slow
 

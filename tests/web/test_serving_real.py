@@ -7,15 +7,14 @@ itself never imports it.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
+import support_models as fixtures
 
 from cargame.clients import serving
 from cargame.clients.serving import ServingError
@@ -26,21 +25,6 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("tensorflow")
 
 LIMITS = {"max_body_bytes": 20_000_000, "max_image_pixels": 40_000_000}
-
-
-def _load_model_service_fixtures() -> Any:
-    """tests/model_service/conftest.py as a module, to reuse its tiny model and catalogs."""
-    path = Path(__file__).resolve().parents[1] / "model_service" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("cargame_model_service_fixtures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-fixtures = _load_model_service_fixtures()
-tiny_export = fixtures.tiny_export  # the session fixture: a tiny 3-class model, exported
 
 
 class DictCache:

@@ -1,4 +1,4 @@
-"""Shared model-service fixtures: a tiny exported model and tiny generated catalogs."""
+"""Model-service test fixtures (a tiny exported model, tiny catalogs), importable from any test."""
 
 from __future__ import annotations
 

@@ -1,0 +1,103 @@
+"""`cargame run`: first-run checks, starting both services and the web app, a clean Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+from support_models import TinyExport, build_shapes_catalog
+
+from cargame import runner
+from cargame.config import load_config
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_environment(tmp_path: Path, catalog: Path, tiny_export: TinyExport) -> dict[str, str]:
+    model_port, explainer_port, web_port = free_port(), free_port(), free_port()
+    return {
+        **os.environ,
+        "CARGAME_PATHS_VAR": str(tmp_path / "var"),
+        "CARGAME_PATHS_CACHE": str(tmp_path / "cache"),
+        "CARGAME_PATHS_CATALOG": str(catalog),
+        "CARGAME_PATHS_MODELS": str(tiny_export.models_dir),
+        "CARGAME_MODEL_NAME": tiny_export.name,
+        "CARGAME_SERVING_PORT": str(model_port),
+        "CARGAME_SERVING_URL": f"http://127.0.0.1:{model_port}",
+        "CARGAME_EXPLAINER_PORT": str(explainer_port),
+        "CARGAME_EXPLAINER_URL": f"http://127.0.0.1:{explainer_port}",
+        "CARGAME_WEB_PORT": str(web_port),
+        "CARGAME_RUN_BUILD_DEMO": "false",
+        "CARGAME_RUN_TRAIN_IF_MISSING": "false",
+    }
+
+
+def wait_for_page(url: str, process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "cargame run exited while starting"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def test_run_starts_everything_and_ctrl_c_leaves_no_orphans(
+    tmp_path: Path, tiny_export: TinyExport
+) -> None:
+    catalog = tmp_path / "catalog"
+    build_shapes_catalog(catalog, dict.fromkeys(tiny_export.labels, 10))
+    environment = run_environment(tmp_path, catalog, tiny_export)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cargame.cli", "run"],
+        env=environment,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        page = wait_for_page(f"http://127.0.0.1:{environment['CARGAME_WEB_PORT']}/", process, 180)
+        assert b"<html" in page.lower()
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert len(children) >= 2, "the model server and the explainer run as children"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert b"cargame is running: open http://127.0.0.1:" in stderr
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"orphan processes left: {alive}"
+
+
+def test_missing_catalog_without_demo_is_a_clear_error(tmp_path: Path) -> None:
+    config = load_config(
+        environ={
+            "CARGAME_PATHS_CATALOG": str(tmp_path / "nothing"),
+            "CARGAME_RUN_BUILD_DEMO": "false",
+        }
+    )
+    with pytest.raises(runner.StartupError, match="cargame data import"):
+        runner.prepare(config, progress=lambda message: None)
+
+
+def test_model_versions_ignore_unfinished_exports(tmp_path: Path) -> None:
+    for name in ("1", "3", ".tmp-4", "notes"):
+        (tmp_path / "cars" / name).mkdir(parents=True)
+    assert runner.model_versions(tmp_path, "cars") == [1, 3]
+    assert runner.model_versions(tmp_path, "missing") == []
