@@ -470,12 +470,14 @@ def test_the_web_tier_never_imports_tensorflow(web_config) -> None:
 
 
 def test_serve_runs_the_app_on_the_configured_address(web_config, monkeypatch) -> None:
-    from dash_extensions.enrich import DashProxy
+    from flask import Flask
 
     from cargame import web
 
     calls = []
-    monkeypatch.setattr(DashProxy, "run", lambda self, **options: calls.append(options))
+    monkeypatch.setattr(web.waitress, "serve", lambda app, **options: calls.append((app, options)))
     web.serve(web_config.with_overrides({"web": {"host": "0.0.0.0", "port": 8123}}))
-    assert calls and calls[0]["host"] == "0.0.0.0" and calls[0]["port"] == 8123
-    assert calls[0]["debug"] is False
+    app, options = calls[0]
+    assert isinstance(app, Flask)
+    assert options["host"] == "0.0.0.0" and options["port"] == 8123
+    assert options["threads"] >= 4
