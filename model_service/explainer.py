@@ -163,9 +163,8 @@ class Explainer:
             # One computation per distinct cache key (the same photo may be asked twice).
             group = list({keys[i]: i for i in missing if classes[i] == class_index}.values())
             photos = model.photos([targets[i].image_bytes for i in group])
-            for i, photo, heatmap in zip(
-                group, photos, model.heatmaps(photos, class_index), strict=True
-            ):
+            for i, heatmap in zip(group, model.heatmaps(photos, class_index), strict=True):
+                photo = gradcam.display_photo(targets[i].image_bytes)
                 results[keys[i]] = render_result(photo, heatmap)
                 self.cache.set(keys[i], results[keys[i]])
         return results

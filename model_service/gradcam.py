@@ -6,11 +6,13 @@ place that runs the model.
 
 from __future__ import annotations
 
+import io
 import warnings
 from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image
 
 with warnings.catch_warnings():
     # tf-explain imports `requests`, whose urllib3 check raises a DeprecationWarning on import.
@@ -31,6 +33,8 @@ COLORMAP = cv2.COLORMAP_VIRIDIS
 ALPHA_RANGE = (0.15, 0.6)
 # The heatmap grid sent as JSON is at most this many cells a side (the conv grid, area-averaged).
 GRID_MAX_SIDE = 14
+# The overlay PNG's longest side: the result page shows it at most ~560 px wide.
+DISPLAY_MAX_SIDE = 560
 
 
 def gradients_and_filters(
@@ -63,6 +67,18 @@ def heatmap_grid(heatmap: np.ndarray, max_side: int = GRID_MAX_SIDE) -> np.ndarr
         return heatmap
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(heatmap, size, interpolation=cv2.INTER_AREA)
+
+
+def display_photo(image_bytes: bytes, max_side: int = DISPLAY_MAX_SIDE) -> np.ndarray:
+    """The photo at its own aspect ratio (not the model's square input), for the overlay.
+
+    The model stretches the photo to its input size, so stretching the heatmap back onto the
+    original proportions puts every cell over the same part of the car.
+    """
+    with Image.open(io.BytesIO(image_bytes)) as image:
+        photo = image.convert("RGB")
+    photo.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return np.asarray(photo)
 
 
 def render_overlay(photo: np.ndarray, heatmap: np.ndarray) -> bytes:
