@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -33,13 +34,20 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _child_environment() -> dict[str, str]:
+    """TensorFlow's C++ start-up chatter hidden unless asked for (TF_CPP_MIN_LOG_LEVEL)."""
+    return {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}
+
+
 def _cargame(*args: str) -> list[str]:
     return [sys.executable, "-m", "cargame.cli", *args]
 
 
 def _run_step(command: list[str], what: str, progress: Callable[[str], None]) -> None:
     progress(f"==> {what}")
-    result = subprocess.run(command, preexec_fn=_die_with_parent, check=False)
+    result = subprocess.run(
+        command, preexec_fn=_die_with_parent, env=_child_environment(), check=False
+    )
     if result.returncode != 0:
         raise StartupError(f"{what} failed (exit {result.returncode}); see the output above")
 
@@ -116,7 +124,11 @@ def services(config: Config, progress: Callable[[str], None]) -> Iterator[None]:
             process = None
             if wanted:
                 progress(f"==> starting the {service} server on port {config.get(section, 'port')}")
-                process = subprocess.Popen(_cargame("serve", service), preexec_fn=_die_with_parent)
+                process = subprocess.Popen(
+                    _cargame("serve", service),
+                    preexec_fn=_die_with_parent,
+                    env=_child_environment(),
+                )
                 children.append(process)
             wait_until_available(status_url, process, config.get("run", "startup_timeout_seconds"))
             progress(f"    {service} ready at {status_url}")
@@ -148,6 +160,8 @@ def run(config: Config, progress: Callable[[str], None]) -> int:
     from cargame import web
 
     signal.signal(signal.SIGTERM, _interrupt)
+    # A shell starting us in the background ignores SIGINT; Ctrl-C/kill -INT must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         prepare(config, progress)
         with services(config, progress):
