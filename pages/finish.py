@@ -1,18 +1,25 @@
-"""The final score, every round at a glance, and "Play again"."""
+"""The final score, every round at a glance, whether the game was saved, and "Play again"."""
 
 from __future__ import annotations
 
+import logging
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html, no_update
+from dash import Input, Output, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import SQLAlchemyError
 
 from cargame import ids, state
 from cargame import layout as ui
+from cargame.accounts.context import SaveStatus, save_status
 from cargame.catalog import display_name
 from cargame.extensions import GameStartError, services
 from cargame.media import media_url
+
+logger = logging.getLogger(__name__)
 
 PATH = "/finish"
 HEADLINES = {
@@ -33,6 +40,7 @@ def layout(game=None, **_query):
     return html.Div(
         [
             _final_score(view),
+            html.Div(_saved_note(_save_status(current.game_id)), id=ids.FINISH_SAVED),
             html.H2("Round by round", className="h5 fw-bold mb-3"),
             dbc.Row(
                 [
@@ -67,15 +75,18 @@ def _final_score(view):
                         md=7,
                     ),
                     dbc.Col(
-                        ui.start_controls(
-                            ids.FINISH_AGAIN,
-                            "Play again",
-                            ids.FINISH_PROGRESS,
-                            ids.FINISH_ERROR,
-                            ids.FINISH_ERROR_TEXT,
-                            retry_id=ids.FINISH_RETRY,
-                            rounds=services.rounds,
-                        ),
+                        [
+                            ui.start_controls(
+                                ids.FINISH_AGAIN,
+                                "Play again",
+                                ids.FINISH_PROGRESS,
+                                ids.FINISH_ERROR,
+                                ids.FINISH_ERROR_TEXT,
+                                retry_id=ids.FINISH_RETRY,
+                                rounds=services.rounds,
+                            ),
+                            _next_player() if services.booth else None,
+                        ],
                         md=5,
                         className="text-md-end mt-3 mt-md-0",
                     ),
@@ -86,6 +97,70 @@ def _final_score(view):
         ),
         className="hero-card shadow-sm border-0 mb-4",
     )
+
+
+def _next_player():
+    """Booth mode: a plain form POST, so the page reloads signed out, with a fresh session."""
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button(
+                "Next player",
+                id=ids.FINISH_NEXT_PLAYER,
+                type="submit",
+                className="btn btn-outline-secondary btn-lg px-4",
+            ),
+            html.P(
+                "Signs out and clears this screen for the next person.",
+                className="small text-body-secondary mt-2 mb-0",
+            ),
+        ],
+        action="/next-player",
+        method="post",
+        className="mt-3",
+    )
+
+
+def _save_status(game_id: str) -> SaveStatus:
+    try:
+        return save_status(game_id)
+    except SQLAlchemyError:
+        # The game was not recorded either; the score page must still show.
+        logger.exception("could not look up finished game %s", game_id)
+        return "unsaved"
+
+
+def _saved_note(status: SaveStatus):
+    if status == "saved":
+        return dbc.Alert(
+            [
+                html.Span("✓", className="me-2", **{"aria-hidden": "true"}),
+                "Saved to your history. ",
+                dcc.Link("See your games", href="/profile", className="alert-link"),
+            ],
+            color="success",
+            className="mb-4",
+        )
+    if status == "claimable":
+        # Flask pages, not Dash pages: plain links, so the browser really loads them.
+        return dbc.Alert(
+            [
+                html.P(
+                    "Keep this game: register or sign in now and it goes into your history "
+                    "and onto the leaderboard.",
+                    className="mb-2",
+                ),
+                html.A("Register", href="/register?next=/profile", className="btn btn-primary"),
+                html.A(
+                    "Sign in",
+                    href="/login?next=/profile",
+                    className="btn btn-outline-primary ms-2",
+                ),
+            ],
+            color="info",
+            className="mb-4",
+        )
+    return None
 
 
 def _total(who, points, component_id):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash
@@ -9,12 +10,17 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
+from sqlalchemy.exc import SQLAlchemyError
 
 from cargame import ids, state
 from cargame import layout as ui
+from cargame.accounts.context import save_finished_game
 from cargame.catalog import display_name
+from cargame.extensions import services
 from cargame.game import GameData
 from cargame.media import media_url
+
+logger = logging.getLogger(__name__)
 
 PATH = "/result"
 SHOWN, HIDDEN = "heatmap-panel", "heatmap-panel d-none"
@@ -284,4 +290,17 @@ def register_callbacks(app: DashProxy) -> None:
         if current.stage != "result":
             return no_update, current.expected_path
         current.next_round()
+        if current.stage == "finished":
+            record(current)
         return state.pointer(current), current.expected_path
+
+
+def record(game: GameData) -> None:
+    """Save the finished game to the player's history (or as a guest game to claim).
+
+    A database that is down costs the player the record, never the final score page.
+    """
+    try:
+        save_finished_game(game, services.game_mode)
+    except SQLAlchemyError:
+        logger.exception("could not record finished game %s", game.game_id)

@@ -1,4 +1,4 @@
-"""Fixtures for the real PostgreSQL and Redis services."""
+"""Fixtures for the real PostgreSQL and Redis services; shared fixtures come from plugins."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import os
 import pytest
 from support import require_service
 
-# Fixtures every test folder may use: the tiny exported model and tiny catalogs.
-pytest_plugins = ["support_models"]
+# Fixtures every test folder may use: the tiny exported model and tiny catalogs (support_models);
+# fake model servers, the web config, DashClient and Chromium options (support_web).
+pytest_plugins = ["support_models", "support_web"]
 
 
 @pytest.fixture

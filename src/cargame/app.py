@@ -20,6 +20,8 @@ from dash_extensions.enrich import DashProxy, MultiplexerTransform
 from flask import Flask, Response
 
 from cargame import extensions, ids, layout, media, state
+from cargame.accounts import auth as accounts_auth
+from cargame.accounts import menu
 from cargame.config import Config, ConfigError
 from cargame.game import GameData
 
@@ -36,12 +38,15 @@ def create_app(config: Config) -> DashProxy:
     """The whole web app for a config; serve `create_app(config).server`."""
     server = create_server(config)
     register_extensions(server, config)
+    # Migrations, flask-login, /login /register /logout and the callback guard, before Dash.
+    accounts_auth.register_accounts(server, config)
     transform = state.create_transform(config)
     state.init_app(server, transform)
     register_blueprints(server)
     app = create_dash(server, config, transform)
     register_page_callbacks(app)
     register_shell_callbacks(app)
+    menu.register_account_menu(app)
     return app
 
 

@@ -7,6 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from cargame.accounts.cli import add_users_parser
 from cargame.catalog import CatalogError
 from cargame.config import Config, ConfigError, load_config
 
@@ -184,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     web = commands.add_parser("web", help="run only the web app (services must already run)")
     web.set_defaults(handler=_web)
+    add_users_parser(commands)
     return parser
 
 
@@ -198,6 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"cargame: configuration error: {error}\n")
     except (CatalogError, FileNotFoundError) as error:
         parser.exit(2, f"cargame: {error}\n")
+    except SQLAlchemyError as error:
+        # e.g. `users list` with the database down: one line, not a traceback.
+        reason = getattr(error, "orig", None) or error
+        parser.exit(2, f"cargame: database error: {reason}\n")
     except KeyboardInterrupt:
         return 130
 

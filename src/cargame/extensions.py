@@ -90,6 +90,16 @@ class GameServices:
         """Rounds per game (`[web] rounds`)."""
         return self._runtime.settings.rounds
 
+    @property
+    def booth(self) -> bool:
+        """True on a shared kiosk screen (`[web] booth`): one stranger after another plays."""
+        return bool(self.config.get("web", "booth"))
+
+    @property
+    def game_mode(self) -> str:
+        """How finished games are recorded: "booth" on a kiosk screen, else "solo"."""
+        return "booth" if self.booth else "solo"
+
     def catalog(self) -> Catalog:
         """The configured catalog (raises CatalogError when there is none)."""
         root = self.config.path("catalog")

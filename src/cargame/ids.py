@@ -44,6 +44,8 @@ FINISH_RETRY = component_id("finish", "retry")
 FINISH_PROGRESS = component_id("finish", "progress")
 FINISH_ERROR = component_id("finish", "error")
 FINISH_ERROR_TEXT = component_id("finish", "error-text")
+FINISH_SAVED = component_id("finish", "saved")  # "Saved to your history", or how to save it
+FINISH_NEXT_PLAYER = component_id("finish", "next-player")  # booth mode: clear the screen
 
 # /showroom
 SHOWROOM_MAKES = component_id("showroom", "makes")

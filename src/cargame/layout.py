@@ -12,6 +12,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from cargame import ids
+from cargame.accounts import menu
 from cargame.catalog import display_name
 from cargame.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS, GameData
 
@@ -47,7 +48,7 @@ def shell() -> Component:
 
 
 def header() -> Component:
-    """Brand, navigation and the running score."""
+    """Brand, navigation, the running score and who is signed in."""
     return dbc.Navbar(
         dbc.Container(
             [
@@ -60,9 +61,12 @@ def header() -> Component:
                     [
                         dbc.NavItem(dbc.NavLink("Play", href="/", active="exact")),
                         dbc.NavItem(dbc.NavLink("Showroom", href="/showroom", active="exact")),
+                        dbc.NavItem(
+                            dbc.NavLink("Leaderboard", href="/leaderboard", active="exact")
+                        ),
                     ],
                     navbar=True,
-                    # A row even on phones: two links do not need a collapsing menu.
+                    # A row even on phones: three links do not need a collapsing menu.
                     className="me-auto flex-row gap-3",
                 ),
                 html.Div(
@@ -71,6 +75,7 @@ def header() -> Component:
                     role="status",
                     **{"aria-live": "polite"},
                 ),
+                menu.account_menu(),
             ],
             fluid="lg",
             className="flex-wrap gap-2",

@@ -13,7 +13,6 @@ from flask_login import login_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import records
-from cargame.accounts.auth import register_accounts
 from cargame.accounts.context import EXTENSION
 from cargame.accounts.menu import account_links
 from cargame.accounts.models import User
@@ -27,9 +26,7 @@ def web_app(config: Config, tmp_path: Path) -> Iterator[DashProxy]:
     app_config = config.with_overrides(
         {"paths": {"cache": str(tmp_path / "cache"), "catalog": str(tmp_path / "no-catalog")}}
     )
-    app = create_app(app_config)
-    register_accounts(app.server, app_config)
-    yield app
+    yield create_app(app_config)  # the factory registers the accounts
 
 
 @pytest.fixture

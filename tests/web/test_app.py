@@ -446,15 +446,13 @@ def test_other_profiles_must_configure_the_secret_key() -> None:
 
 
 def test_the_web_tier_never_imports_tensorflow(web_config) -> None:
-    catalog, cache = web_config.path("catalog"), web_config.path("cache")
+    paths = {key: str(web_config.path(key)) for key in ("catalog", "cache", "var")}
     script = textwrap.dedent(
         f"""
         import sys
         import cargame.app
         from cargame.config import load_config
-        config = load_config("test", environ={{}}).with_overrides(
-            {{"paths": {{"catalog": {str(catalog)!r}, "cache": {str(cache)!r}}}}}
-        )
+        config = load_config("test", environ={{}}).with_overrides({{"paths": {paths!r}}})
         app = cargame.app.create_app(config)
         app.server.test_client().get("/")
         loaded = [name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras")]

@@ -1,7 +1,7 @@
 """Headless Chromium plays the game as a person would: keyboard and mouse, page by page.
 
-Run with `pytest --headless tests/web/test_browser.py` (the conftest makes Chromium headless
-anyway). Set CARGAME_SCREENSHOTS=/some/dir to keep a screenshot of every page.
+Run with `pytest --headless tests/web/test_browser.py` (tests/support_web.py makes Chromium
+headless anyway). Set CARGAME_SCREENSHOTS=/some/dir to keep a screenshot of every page.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pytest
 from dash.testing.browser import Browser
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
+from support_web import BROWSER_TIMEOUT as TIMEOUT
+from support_web import click, guess_with_keyboard, start
 
 from cargame import ids
 from cargame.app import create_app
@@ -28,7 +29,6 @@ pytestmark = [
 ]
 
 GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
-TIMEOUT = 15  # seconds; a game start makes one predict and ten explain calls
 
 
 def screenshot(browser, name: str) -> None:
@@ -45,14 +45,6 @@ def screenshot(browser, name: str) -> None:
     driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
-def type_into_dropdown(browser, text: str) -> None:
-    """Type into the focused dropdown's search and pick the match with Enter."""
-    active = browser.driver.switch_to.active_element
-    active.send_keys(text)
-    time.sleep(0.2)
-    active.send_keys(Keys.ENTER)
-
-
 def points(badge_text: str) -> int:
     match = re.search(r"\+(\d+)", badge_text)
     return int(match.group(1)) if match else 0
@@ -61,42 +53,6 @@ def points(badge_text: str) -> int:
 def scoreboard(browser) -> str:
     """The header's score as one line, e.g. `Round 2/5 You 3 vs 2 AI`."""
     return " ".join(browser.find_element(f"#{ids.SCOREBOARD}").text.split())
-
-
-def guess_with_keyboard(browser, make: str, model: str) -> None:
-    """Tab to the make list, type, Enter; the same for the model; Tab to the button, Enter."""
-    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
-    browser.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
-    press(browser, Keys.TAB)
-    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_MAKE
-    press(browser, Keys.ENTER)
-    type_into_dropdown(browser, make)
-    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MAKE}", make)
-    press(browser, Keys.TAB)
-    press(browser, Keys.ENTER)
-    type_into_dropdown(browser, model)
-    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MODEL}", model)
-    press(browser, Keys.TAB)
-    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_SUBMIT
-    press(browser, Keys.ENTER)
-
-
-def press(browser, key: str) -> None:
-    browser.driver.switch_to.active_element.send_keys(key)
-    time.sleep(0.15)
-
-
-def click(browser, selector: str) -> None:
-    """Scroll the element to the middle of the window, then click it like a mouse would."""
-    element = browser.wait_for_element(selector, timeout=TIMEOUT)
-    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    time.sleep(0.2)
-    element.click()
-
-
-def start(browser) -> None:
-    click(browser, f"#{ids.HOME_START}")
-    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
 
 
 def round_points(browser) -> tuple[int, int]:

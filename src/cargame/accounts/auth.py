@@ -66,7 +66,11 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None
-    if parts.path in (url_for("accounts.login"), url_for("accounts.logout")):
+    if parts.path in (
+        url_for("accounts.login"),
+        url_for("accounts.logout"),
+        url_for("accounts.next_player"),
+    ):
         return None
     return target
 
@@ -159,6 +163,20 @@ def logout() -> ResponseReturnValue:
         return _form_page("accounts/logout.html", form)
     logout_user()
     session.clear()
+    return redirect(DEFAULT_NEXT)
+
+
+@blueprint.route("/next-player", methods=["GET", "POST"])
+def next_player() -> ResponseReturnValue:
+    """Booth screens: sign out if signed in and forget the whole session, game included.
+
+    The final score page posts here directly; GET (or an expired form) asks first.
+    """
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        return _form_page("accounts/next_player.html", form)
+    logout_user()
+    session.clear()  # the game pointer is bound to the session, so the game is gone too
     return redirect(DEFAULT_NEXT)
 
 

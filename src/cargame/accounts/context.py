@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Flask, current_app, session
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import migrations, records
 from cargame.accounts.db import create_db_engine, database_url, session_factory
+from cargame.accounts.models import Game, utc_now
 from cargame.config import Config
 from cargame.game import GameData
 
 EXTENSION = "cargame.accounts"
 GUEST_GAMES_KEY = "cargame_guest_games"  # in the signed session: games finished before sign-in
 MAX_GUEST_GAMES = 5  # only the last few; older ones are past records.CLAIM_WINDOW anyway
+
+SaveStatus = Literal["saved", "claimable", "unsaved"]
 
 
 def init_database(server: Flask, config: Config) -> None:
@@ -49,3 +54,23 @@ def claim_guest_games(user_id: int) -> int:
     game_ids = session.pop(GUEST_GAMES_KEY, [])
     with db_session() as database:
         return sum(records.claim_guest_game(database, game_id, user_id) for game_id in game_ids)
+
+
+def save_status(game_id: str) -> SaveStatus:
+    """Where this visitor's finished game stands, for the final score page.
+
+    "saved": in the signed-in player's history; "claimable": a guest game of this browser that
+    signing in would claim; "unsaved": not stored, or stored for someone else.
+    """
+    with db_session() as database:
+        game = database.get(Game, game_id)
+    if game is None:
+        return "unsaved"
+    if current_user.is_authenticated:
+        return "saved" if game.user_id == current_user.id else "unsaved"
+    claimable = (
+        game.user_id is None
+        and game_id in session.get(GUEST_GAMES_KEY, [])
+        and game.finished_at >= utc_now() - records.CLAIM_WINDOW
+    )
+    return "claimable" if claimable else "unsaved"

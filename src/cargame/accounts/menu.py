@@ -32,7 +32,8 @@ def account_links(username: str | None, current_path: str = "/") -> Component:
             dbc.NavLink(["Signed in as ", html.Strong(username)], href="/profile"),
             dbc.NavLink("Sign out", href="/logout", external_link=True),
         ]
-    return dbc.Nav([dbc.NavItem(item) for item in items], navbar=True)
+    # A row even on phones, like the main navigation.
+    return dbc.Nav([dbc.NavItem(item) for item in items], navbar=True, className="flex-row gap-3")
 
 
 def account_menu() -> Component:

@@ -1,8 +1,10 @@
-"""Web-tier fixtures: a small generated catalog, fake model/explainer servers, app and client.
+"""Web fixtures for every test folder (a pytest plugin, see tests/conftest.py).
 
-The fake servers speak the real TF Serving REST and explainer protocols over HTTP (aiohttp in a
-thread), so the app under test uses its real clients. The fake AI reads the label from the
-photo's background colour and answers by a fixed rule, so games are varied but deterministic.
+A small generated catalog, fake model/explainer servers, the web config, an HTTP `DashClient`,
+Chromium options for dash_duo, and the browser steps of a game. The fake servers speak the real
+TF Serving REST and explainer protocols over HTTP (aiohttp in a thread), so the app under test
+uses its real clients. The fake AI reads the label from the photo's background colour and
+answers by a fixed rule, so games are varied but deterministic.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import io
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +22,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from PIL import Image, ImageDraw
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.common.keys import Keys
 
-from cargame import state
+from cargame import ids, state
 from cargame.catalog import Catalog, CatalogImage, make_label
 from cargame.config import Config, load_config
 from cargame.game import GameData
@@ -404,3 +409,63 @@ def pytest_setup_options() -> Options:
     options.add_argument("--headless=new")
     options.add_argument("--window-size=1366,1000")
     return options
+
+
+# The browser steps of a game, shared by tests/web and tests/accounts.
+
+BROWSER_TIMEOUT = 15  # seconds; a game start makes one predict and ten explain calls
+
+
+def type_into_dropdown(browser: Any, text: str) -> None:
+    """Type into the focused dropdown's search and pick the match with Enter."""
+    active = browser.driver.switch_to.active_element
+    active.send_keys(text)
+    time.sleep(0.2)
+    active.send_keys(Keys.ENTER)
+
+
+def press(browser: Any, key: str) -> None:
+    browser.driver.switch_to.active_element.send_keys(key)
+    time.sleep(0.15)
+
+
+def click(browser: Any, selector: str, attempts: int = 3) -> None:
+    """Scroll the element to the middle of the window, then click it like a mouse would.
+
+    A callback may replace the element meanwhile (the header's account menu is rendered again
+    on every page change); then the new one is clicked.
+    """
+    for attempt in range(1, attempts + 1):
+        element = browser.wait_for_element(selector, timeout=BROWSER_TIMEOUT)
+        try:
+            browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            time.sleep(0.2)
+            element.click()
+            return
+        except StaleElementReferenceException:
+            if attempt == attempts:
+                raise
+
+
+def start(browser: Any) -> None:
+    """Press "Let's play" and wait for the first round."""
+    click(browser, f"#{ids.HOME_START}")
+    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=BROWSER_TIMEOUT)
+
+
+def guess_with_keyboard(browser: Any, make: str, model: str) -> None:
+    """Tab to the make list, type, Enter; the same for the model; Tab to the button, Enter."""
+    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=BROWSER_TIMEOUT)
+    browser.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    press(browser, Keys.TAB)
+    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_MAKE
+    press(browser, Keys.ENTER)
+    type_into_dropdown(browser, make)
+    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MAKE}", make)
+    press(browser, Keys.TAB)
+    press(browser, Keys.ENTER)
+    type_into_dropdown(browser, model)
+    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MODEL}", model)
+    press(browser, Keys.TAB)
+    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_SUBMIT
+    press(browser, Keys.ENTER)

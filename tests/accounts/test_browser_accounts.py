@@ -1,0 +1,108 @@
+"""Headless Chromium with accounts: register, play, see the game in the history and leaderboard.
+
+Run with `pytest --headless tests/accounts/test_browser_accounts.py`. Each full game takes a
+browser about ten seconds, so the journeys are few and long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
+
+from cargame import ids
+from cargame.accounts.menu import ACCOUNT_MENU
+from cargame.app import create_app
+from cargame.config import Config
+
+from .conftest import PASSWORD
+
+pytestmark = [
+    pytest.mark.browser,
+    # selenium 4.2 calls urllib3's deprecated getheader() on every command.
+    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
+]
+
+GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
+
+
+def fill_form(browser: Any, **fields: str) -> None:
+    """Type into a sign-in or registration form's fields (by id) and submit it."""
+    for name, value in fields.items():
+        field = browser.wait_for_element(f"#{name}", timeout=BROWSER_TIMEOUT)
+        field.clear()
+        field.send_keys(value)
+    browser.find_element("button[type=submit]").click()
+
+
+def play_to_the_end(browser: Any) -> tuple[str, str]:
+    """Start a game, guess every round, and return the final score (you, AI) as shown."""
+    start(browser)
+    for make, model in GUESSES:
+        guess_with_keyboard(browser, make, model)
+        click(browser, f"#{ids.RESULT_NEXT}")
+    browser.wait_for_element("#finish-you", timeout=BROWSER_TIMEOUT)
+    return browser.find_element("#finish-you").text, browser.find_element("#finish-ai").text
+
+
+def history_scores(browser: Any) -> list[tuple[str, str]]:
+    """(you, AI) of each game in the profile's history table, newest first."""
+    browser.wait_for_element("#profile-history", timeout=BROWSER_TIMEOUT)
+    rows = browser.driver.find_elements(By.CSS_SELECTOR, "#profile-history tbody tr")
+    cells = [row.find_elements(By.TAG_NAME, "td") for row in rows]
+    return [(row[1].text, row[2].text) for row in cells]
+
+
+def test_register_play_and_find_the_game_in_the_history_and_on_the_leaderboard(
+    dash_duo: Any, web_config: Config
+) -> None:
+    dash_duo.start_server(create_app(web_config))
+    dash_duo.wait_for_contains_text(f"#{ACCOUNT_MENU}", "Register", BROWSER_TIMEOUT)
+    click(dash_duo, f"#{ACCOUNT_MENU} a[href^='/register']")
+    fill_form(dash_duo, username="alice", password="short", confirm="short")
+    dash_duo.wait_for_contains_text(".field-error", "at least 10 characters", BROWSER_TIMEOUT)
+    fill_form(dash_duo, password=PASSWORD, confirm=PASSWORD)
+    dash_duo.wait_for_contains_text(f"#{ACCOUNT_MENU}", "Signed in as alice", BROWSER_TIMEOUT)
+
+    final = play_to_the_end(dash_duo)
+    dash_duo.wait_for_contains_text(f"#{ids.FINISH_SAVED}", "Saved to your history")
+    assert not dash_duo.driver.find_elements(By.ID, ids.FINISH_NEXT_PLAYER)  # not a booth
+    click(dash_duo, f"#{ids.FINISH_SAVED} a[href='/profile']")
+    assert history_scores(dash_duo) == [final]
+    click(dash_duo, "a[href='/leaderboard']")
+    dash_duo.wait_for_contains_text("#leaderboard-by-points", "alice", BROWSER_TIMEOUT)
+    assert final[0] in dash_duo.find_element("#leaderboard-by-points tbody tr").text
+
+    click(dash_duo, f"#{ACCOUNT_MENU} a[href='/logout']")
+    fill_form(dash_duo)  # "Sign out" on the confirmation page
+    dash_duo.wait_for_contains_text(f"#{ACCOUNT_MENU}", "Sign in", BROWSER_TIMEOUT)
+    click(dash_duo, f"#{ACCOUNT_MENU} a[href^='/login']")
+    fill_form(dash_duo, username="alice", password=PASSWORD)
+    dash_duo.wait_for_contains_text(f"#{ACCOUNT_MENU}", "Signed in as alice", BROWSER_TIMEOUT)
+    click(dash_duo, f"#{ACCOUNT_MENU} a[href='/profile']")
+    assert history_scores(dash_duo) == [final]
+
+
+def test_a_guest_at_the_booth_keeps_the_game_by_registering_then_clears_the_screen(
+    dash_duo: Any, make_web_config: Callable[..., Config]
+) -> None:
+    dash_duo.start_server(create_app(make_web_config(booth=True)))
+    final = play_to_the_end(dash_duo)
+    dash_duo.wait_for_contains_text(f"#{ids.FINISH_SAVED}", "Keep this game")
+    click(dash_duo, f"#{ids.FINISH_SAVED} a[href^='/register']")
+    fill_form(dash_duo, username="visitor", password=PASSWORD, confirm=PASSWORD)
+    assert history_scores(dash_duo) == [final]
+    assert dash_duo.driver.current_url.endswith("/profile")
+
+    # Back at the final score, the booth hands the screen to the next stranger.
+    dash_duo.driver.get(dash_duo.server_url + "/finish")
+    dash_duo.wait_for_contains_text(f"#{ids.FINISH_SAVED}", "Saved to your history")
+    click(dash_duo, f"#{ids.FINISH_NEXT_PLAYER}")
+    dash_duo.wait_for_contains_text(f"#{ACCOUNT_MENU}", "Sign in", BROWSER_TIMEOUT)
+    dash_duo.wait_for_text_to_equal(f"#{ids.SCOREBOARD}", "No game in progress")
+    assert dash_duo.driver.current_url.rstrip("/") == dash_duo.server_url.rstrip("/")
+    dash_duo.driver.get(dash_duo.server_url + "/profile")
+    dash_duo.wait_for_contains_text("#_pages_content", "Sign in to see this page")
