@@ -6,8 +6,7 @@ import logging
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html, no_update
-from dash.exceptions import PreventUpdate
+from dash import dcc, html
 from dash_extensions.enrich import DashProxy
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,8 +15,9 @@ from cargame import ids, state
 from cargame import layout as ui
 from cargame.accounts.context import SaveStatus, save_status
 from cargame.catalog import display_name
-from cargame.extensions import GameStartError, services
+from cargame.extensions import services
 from cargame.media import media_url
+from cargame.start_game import register_start_callback
 
 logger = logging.getLogger(__name__)
 
@@ -210,26 +210,11 @@ def _guess_line(who, label, points):
 
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
-
-    @app.callback(
-        Output(ids.GAME_STORE, "data"),
-        Output(ids.NAVIGATE, "href"),
-        Output(ids.FINISH_ERROR, "is_open"),
-        Output(ids.FINISH_ERROR_TEXT, "children"),
-        Input(ids.FINISH_AGAIN, "n_clicks"),
-        Input(ids.FINISH_RETRY, "n_clicks"),
-        running=[
-            (Output(ids.FINISH_AGAIN, "disabled"), True, False),
-            (Output(ids.FINISH_PROGRESS, "className"), "text-body-secondary mt-3", "d-none"),
-        ],
-        prevent_initial_call=True,
+    register_start_callback(
+        app,
+        start=ids.FINISH_AGAIN,
+        retry=ids.FINISH_RETRY,
+        error=ids.FINISH_ERROR,
+        error_text=ids.FINISH_ERROR_TEXT,
+        progress=ids.FINISH_PROGRESS,
     )
-    def play_again(again: int | None, retry: int | None) -> tuple[object, ...]:
-        # Dash also calls this when the page content appears (the store is outside the page).
-        if not (again or retry):
-            raise PreventUpdate
-        try:
-            game = services.start_game()
-        except GameStartError as error:
-            return no_update, no_update, True, str(error)
-        return state.pointer(game), game.expected_path, False, ""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html, no_update
-from dash.exceptions import PreventUpdate
+from dash import dcc, html
 from dash_extensions.enrich import DashProxy
 
 from cargame import ids, state
 from cargame import layout as ui
-from cargame.extensions import GameStartError, services
+from cargame.extensions import services
 from cargame.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS
+from cargame.start_game import register_start_callback
 
 dash.register_page(__name__, path="/", title=ui.APP_TITLE, name="Play")
 
@@ -120,26 +120,11 @@ def _scoring(rounds):
 
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
-
-    @app.callback(
-        Output(ids.GAME_STORE, "data"),
-        Output(ids.NAVIGATE, "href"),
-        Output(ids.HOME_ERROR, "is_open"),
-        Output(ids.HOME_ERROR_TEXT, "children"),
-        Input(ids.HOME_START, "n_clicks"),
-        Input(ids.HOME_RETRY, "n_clicks"),
-        running=[
-            (Output(ids.HOME_START, "disabled"), True, False),
-            (Output(ids.HOME_PROGRESS, "className"), "text-body-secondary mt-3", "d-none"),
-        ],
-        prevent_initial_call=True,
+    register_start_callback(
+        app,
+        start=ids.HOME_START,
+        retry=ids.HOME_RETRY,
+        error=ids.HOME_ERROR,
+        error_text=ids.HOME_ERROR_TEXT,
+        progress=ids.HOME_PROGRESS,
     )
-    def start_game(start: int | None, retry: int | None) -> tuple[object, ...]:
-        # Dash also calls this when the page content appears (the store is outside the page).
-        if not (start or retry):
-            raise PreventUpdate
-        try:
-            game = services.start_game()
-        except GameStartError as error:
-            return no_update, no_update, True, str(error)
-        return state.pointer(game), game.expected_path, False, ""
