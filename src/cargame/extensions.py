@@ -105,11 +105,15 @@ class GameServices:
         root = self.config.path("catalog")
         return _load_catalog(str(root), _stamp(root))
 
-    def start_game(self) -> GameData:
+    def start_game(self, progress: rounds.Progress | None = None) -> GameData:
         """A prepared game, or GameStartError with a message for the player."""
         try:
             return rounds.prepare_game(
-                self.catalog(), self._runtime.settings, media=self.media, rng=random.Random()
+                self.catalog(),
+                self._runtime.settings,
+                media=self.media,
+                rng=random.Random(),
+                progress=progress,
             )
         except ServingError as error:
             logger.warning("cannot start a game, model server failed: %s", error)

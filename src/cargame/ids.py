@@ -50,3 +50,13 @@ FINISH_NEXT_PLAYER = component_id("finish", "next-player")  # booth mode: clear 
 # /showroom
 SHOWROOM_MAKES = component_id("showroom", "makes")
 SHOWROOM_GRID = component_id("showroom", "grid")
+
+
+def progress_bar(progress_area: str) -> str:
+    """The progress bar inside a start button's progress area."""
+    return f"{progress_area}-bar"
+
+
+def progress_tick(progress_area: str) -> str:
+    """The interval that polls a game's preparation while it runs."""
+    return f"{progress_area}-tick"

@@ -223,6 +223,16 @@ def start_controls(
                 [
                     dbc.Spinner(size="sm", color="primary", spinner_class_name="me-2"),
                     f"Picking {count_word(rounds)} photos and letting the AI study them…",
+                    dbc.Progress(
+                        id=ids.progress_bar(progress_id),
+                        value=0,
+                        striped=True,
+                        animated=True,
+                        className="mt-2 start-progress",
+                        style={"height": "0.75rem"},
+                    ),
+                    # Polls the preparation's steps; enabled only while a game is being prepared.
+                    dcc.Interval(id=ids.progress_tick(progress_id), interval=300, disabled=True),
                 ],
                 id=progress_id,
                 className="d-none text-body-secondary mt-3",

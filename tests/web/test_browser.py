@@ -209,4 +209,11 @@ def test_starting_a_game_shows_progress_while_the_ai_studies_the_photos(
     dash_duo.wait_for_contains_text(f"#{ids.HOME_PROGRESS}", "Picking five photos", TIMEOUT)
     assert dash_duo.find_element(f"#{ids.HOME_PROGRESS}").is_displayed()
     assert not dash_duo.find_element(f"#{ids.HOME_START}").is_enabled()
+    # The photos are read before the (slow) predict: the bar moves while the AI still thinks.
+    bar = f"#{ids.progress_bar(ids.HOME_PROGRESS)} .progress-bar"
+    dash_duo.wait_for_element(bar, timeout=TIMEOUT)
+    deadline = time.monotonic() + 1.8
+    while int(dash_duo.find_element(bar).get_attribute("aria-valuenow") or 0) == 0:
+        assert time.monotonic() < deadline, "the progress bar did not move during the predict"
+        time.sleep(0.1)
     dash_duo.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
