@@ -1,0 +1,796 @@
+"""Page changes: callback JSON per user action, vs the whole GameData in a browser store.
+
+Headless Chromium (selenium, Debian's /usr/bin/chromium and chromedriver) plays whole 5-round
+games against the real app served by waitress, as `cargame web` serves it. The TF Serving and
+explainer stand-ins answer at once, so the timings are the web tier's. A WSGI wrapper around the
+Flask app records every `POST /_dash-update-component` the browser makes: request and response
+body bytes (Dash does not compress them) and the server's handling time, from the WSGI call to
+the last byte of the body. Records are summed per user action; an action ends when its page is
+shown and no request (callbacks, photos) has been in flight for `QUIET_SECONDS`.
+
+The comparison replaces, in the same recorded callbacks, every game-store value (a Serverside
+pointer of ~90 bytes) by the JSON of the whole game at that moment, as a `dcc.Store` holding the
+GameData would send and receive it: all rounds, the AI's top five, 7x7 heatmap grids, and the
+photos and heatmaps (a) as URLs, (b) heatmaps inline as base64 PNG and photos as URLs (the
+predecessor's `Item`), (c) both inline. In (b) and (c) the pages show the same data URIs.
+
+    .venv/bin/python bench/bench_pages.py [--games 10] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import io
+import json
+import math
+import pickle
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import waitress
+from aiohttp import web
+from PIL import Image, ImageDraw, ImageFilter
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from cargame import extensions, ids, state
+from cargame.app import create_app
+from cargame.catalog import Catalog, CatalogImage, make_label, split_label
+from cargame.config import Config, load_config
+from cargame.game import GameData, Round
+from cargame.media import MediaItem
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CALLBACK_PATH = "/_dash-update-component"
+MEDIA_PATH = re.compile(r"/media/([A-Za-z0-9_-]{16,128})")
+POINTER_PREFIX = "SERVERSIDE_"
+GOAL_BYTES = 20_000  # per page change
+QUIET_SECONDS = 0.6  # nothing in flight this long: the action's callbacks are all done
+TIMEOUT = 20
+ROUNDS = 5  # [web] rounds in the default profile
+# What shows that each page is on screen, and the header's link back to the start page.
+HOME, ATTEMPT, RESULT, FINISH = (
+    f"#{ids.HOME_START}",
+    f"#{ids.ATTEMPT_MAKE}",
+    f"#{ids.RESULT_NEXT}",
+    "#finish-you",
+)
+PLAY_LINK = "a.nav-link[href='/']"
+# A garage like the demo one: 12 models of 4 makes, 3 game photos each.
+CARS = [
+    (make, model)
+    for make, models in {
+        "Audi": ("A4", "Q5", "TT"),
+        "BMW": ("X5", "i3", "M3"),
+        "Volvo": ("XC90", "V60", "S60"),
+        "Skoda": ("Octavia", "Fabia", "Kodiaq"),
+    }.items()
+    for model in models
+]
+LABELS = [make_label(make, model) for make, model in CARS]
+GAME_PHOTOS_PER_LABEL = 3
+PHOTO_SIZE = (640, 480)  # a typical web photo of a car, as in bench_model_service.py
+DISPLAY_MAX_SIDE = 560  # the explainer's overlay PNG: the photo's proportions, longest side
+GRID_SIDE = 7  # MobileNetV2's last conv grid at 224 px, the explainer's `heatmap`
+COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
+VARIANTS = ("urls", "heatmaps_inline", "all_inline")
+
+
+# --- catalog and fake model services -------------------------------------------------------
+
+
+def make_photo(rng: np.random.Generator) -> bytes:
+    """A photo-like 640x480 JPEG (gradients, shapes, fine noise; quality 90, ~50 kB)."""
+    width, height = PHOTO_SIZE
+    ramp = np.linspace(0, 1, width)[None, :, None] * rng.uniform(40, 200, 3)
+    base = np.broadcast_to(ramp, (height, width, 3)) + rng.normal(0, 18, (height, width, 3))
+    image = Image.fromarray(np.uint8(np.clip(base, 0, 255))).filter(ImageFilter.GaussianBlur(1))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x, y = int(rng.integers(0, width - 80)), int(rng.integers(0, height - 60))
+        colour = tuple(int(value) for value in rng.integers(0, 255, 3))
+        draw.ellipse((x, y, x + int(rng.integers(20, 200)), y + int(rng.integers(20, 150))), colour)
+    return encode(image, "JPEG", quality=90)
+
+
+def encode(image: Image.Image, kind: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=kind, **options)
+    return buffer.getvalue()
+
+
+def build_catalog(root: Path, seed: int) -> Catalog:
+    """Game photos only (the game never shows the other splits)."""
+    rng = np.random.default_rng(seed)
+    images = []
+    (root / "images").mkdir(parents=True)
+    for make, model in CARS:
+        for _ in range(GAME_PHOTOS_PER_LABEL):
+            data = make_photo(rng)
+            image_id = hashlib.sha256(data).hexdigest()[:24]
+            (root / "images" / f"{image_id}.jpg").write_bytes(data)
+            images.append(CatalogImage(image_id, f"images/{image_id}.jpg", make, model, "game"))
+    catalog = Catalog(root, "bench-pages", images)
+    catalog.save()
+    return catalog
+
+
+def digest(photo: bytes) -> str:
+    return hashlib.sha256(photo).hexdigest()
+
+
+class InstantServices:
+    """TF Serving (status, predict) and the explainer, answering at once, deterministically.
+
+    The AI is right on a third of the photos, names the sibling model on a third and another
+    make on the rest, so a game needs five to ten heatmaps, like a real one.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.truth = {
+            digest(catalog.path(image).read_bytes()): image.label for image in catalog.images
+        }
+        self.explanations: dict[tuple[str, str], tuple[bytes, list[list[float]]]] = {}
+        # Rendered up front, so that during the games the explainer answers at once.
+        for image in catalog.images:
+            photo = catalog.path(image).read_bytes()
+            for label in {self.ai_answer(photo), image.label}:
+                self.explanation(photo, label)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=50_000_000)
+        app.router.add_get("/v1/models/{name}", self.status)
+        app.router.add_post("/v1/models/{name}/versions/{version}:predict", self.predict)
+        app.router.add_post("/v1/models/{name}/versions/{version}:explain", self.explain)
+        return app
+
+    async def status(self, request: web.Request) -> web.Response:
+        return web.json_response({"model_version_status": [{"version": "1", "state": "AVAILABLE"}]})
+
+    async def predict(self, request: web.Request) -> web.Response:
+        rows = []
+        for instance in (await request.json())["instances"]:
+            answer = self.ai_answer(base64.b64decode(instance["b64"]))
+            others = iter((0.12, 0.09, 0.07, 0.05) + (0.01,) * len(LABELS))
+            probabilities = [0.58 if label == answer else next(others) for label in LABELS]
+            rows.append({"probabilities": probabilities, "labels": LABELS})
+        return web.json_response({"predictions": rows})
+
+    async def explain(self, request: web.Request) -> web.Response:
+        instance = (await request.json())["instances"][0]
+        photo = base64.b64decode(instance["image_bytes"]["b64"])
+        label = instance["class"]
+        overlay, grid = self.explanation(photo, label)
+        item = {"label": label, "probability": 0.5, "class_index": LABELS.index(label)}
+        item |= {"overlay_png_b64": base64.b64encode(overlay).decode(), "heatmap": grid}
+        return web.json_response({"explanations": [item]})
+
+    def ai_answer(self, photo: bytes) -> str:
+        truth = LABELS.index(self.truth[digest(photo)])
+        rule = truth % 3
+        if rule == 0:
+            return LABELS[truth]
+        return LABELS[truth + 1 if rule == 1 else (truth + 3) % len(LABELS)]
+
+    def explanation(self, photo: bytes, label: str) -> tuple[bytes, list[list[float]]]:
+        """A seeded 7x7 heatmap grid and its overlay PNG, for a photo and a class."""
+        key = (digest(photo), label)
+        if key not in self.explanations:
+            rng = np.random.default_rng(int(hashlib.sha256(repr(key).encode()).hexdigest()[:8], 16))
+            grid = np.clip(rng.normal(0.4, 0.3, (GRID_SIDE, GRID_SIDE)), 0, 1)
+            self.explanations[key] = (render_overlay(photo, grid), np.round(grid, 4).tolist())
+        return self.explanations[key]
+
+
+def render_overlay(photo: bytes, grid: np.ndarray) -> bytes:
+    """The photo at display size with the grid blended over it in viridis-like colours."""
+    # As `model_service.gradcam.display_photo`: the photo's proportions, at most 560 px a side.
+    shown = Image.open(io.BytesIO(photo)).convert("RGB")
+    shown.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
+    upscaled = Image.fromarray(np.uint8(grid * 255)).resize(shown.size, Image.Resampling.BICUBIC)
+    heat = np.asarray(upscaled, dtype=np.float32)[..., None] / 255
+    colour = np.concatenate([68 + 185 * heat, 1 + 230 * heat, 84 - 47 * heat], axis=2)
+    alpha = 0.15 + 0.45 * heat  # the explainer's ALPHA_RANGE
+    blended = (1 - alpha) * np.asarray(shown, dtype=np.float32) + alpha * colour
+    return encode(Image.fromarray(np.uint8(np.round(blended))), "PNG")
+
+
+@contextmanager
+def serve_in_thread(app: web.Application) -> Iterator[str]:
+    """Run an aiohttp app on a free port in a background event loop; yield its base URL."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runner = web.AppRunner(app)
+
+    async def start() -> str:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    try:
+        yield asyncio.run_coroutine_threadsafe(start(), loop).result()
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
+# --- the game store as the predecessor would have kept it ---------------------------------
+
+
+class StoreSizer:
+    """Bytes of the whole GameData as JSON in a `dcc.Store`, per way of carrying the media."""
+
+    def __init__(self, server: Any, catalog: Catalog, services: InstantServices) -> None:
+        self.server = server
+        self.catalog = catalog
+        self.services = services
+        transform = server.extensions[state.EXTENSION]
+        self.storage = transform._backend_registry[state.BACKEND_UID].storage
+        self._sizes: dict[bytes, dict[str, int]] = {}
+
+    def payload(self, pointer: str) -> bytes | None:
+        """The stored bytes behind a pointer, read straight from the backend (no session check)."""
+        try:
+            key = json.loads(pointer[len(POINTER_PREFIX) :])["key"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return self.storage.read(key)
+
+    def store_bytes(self, payload: bytes) -> dict[str, int]:
+        """JSON bytes of the stored game as a store value, in each variant."""
+        if payload not in self._sizes:
+            game = pickle.loads(payload)[1]
+            self._sizes[payload] = {
+                variant: len(self.as_json(game, variant)) for variant in VARIANTS
+            }
+        return self._sizes[payload]
+
+    def call_bytes(self, call: CallRecord) -> dict[str, int]:
+        """The call's request plus response bytes if the store held the game, per variant."""
+        totals = dict.fromkeys(VARIANTS, call.request_bytes + call.response_bytes)
+        for pointer, payload in call.games:
+            if payload is None:
+                continue
+            pointer_bytes = len(json.dumps(pointer, **COMPACT).encode())
+            for variant, size in self.store_bytes(payload).items():
+                totals[variant] += size - pointer_bytes
+        for variant in VARIANTS:
+            totals[variant] += self.page_delta(call.response_text, variant)
+        return totals
+
+    def as_json(self, game: GameData, variant: str) -> bytes:
+        document = {
+            "game_id": game.game_id,
+            "model_name": game.model_name,
+            "model_version": game.model_version,
+            "labels": game.labels,
+            "current": game.current,
+            "stage": game.stage,
+            "started_at": iso(game.started_at),
+            "finished_at": iso(game.finished_at),
+            "rounds": [self.round_document(game_round, variant) for game_round in game.rounds],
+        }
+        # A store's data is a JSON value inside the callback body, as `JSON.stringify` writes it.
+        return json.dumps(document, **COMPACT).encode()
+
+    def round_document(self, game_round: Round, variant: str) -> dict[str, Any]:
+        photo = self.catalog.path(self.catalog.get(game_round.image_id)).read_bytes()
+        ai_grid = truth_grid = None
+        if game_round.heatmap_token and game_round.ai_guess:
+            ai_grid = self.services.explanation(photo, game_round.ai_guess)[1]
+        if game_round.truth_heatmap_token:
+            truth_grid = self.services.explanation(photo, game_round.truth)[1]
+        return {
+            "image_id": game_round.image_id,
+            "image": self.media_value(game_round.image_token, variant),
+            "truth": game_round.truth,
+            "ai_top5": [prediction.as_dict() for prediction in game_round.ai_top5],
+            "heatmap": self.media_value(game_round.heatmap_token, variant),
+            "truth_heatmap": self.media_value(game_round.truth_heatmap_token, variant),
+            "heatmap_grid": ai_grid,
+            "truth_heatmap_grid": truth_grid,
+            "guess": game_round.guess,
+            "shown_at": iso(game_round.shown_at),
+            "guessed_at": iso(game_round.guessed_at),
+            "heatmap_shown": game_round.heatmap_shown,
+        }
+
+    def media_value(self, token: str | None, variant: str) -> str | None:
+        """`/media/<token>`, or the data URI when this variant inlines that kind of media."""
+        if token is None:
+            return None
+        url = f"/media/{token}"
+        item = self.media_item(token)
+        if item is None or not inlined(item, variant):
+            return url
+        return data_uri(item)
+
+    def media_item(self, token: str) -> MediaItem | None:
+        with self.server.app_context():
+            return extensions.services.media.get(token)
+
+    def page_delta(self, text: str, variant: str) -> int:
+        """Extra bytes when the page's media URLs are data URIs in this variant."""
+        extra = 0
+        for match in MEDIA_PATH.finditer(text):
+            item = self.media_item(match.group(1))
+            if item is not None and inlined(item, variant):
+                extra += len(data_uri(item)) - len(match.group(0))
+        return extra
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def inlined(item: MediaItem, variant: str) -> bool:
+    return variant == "all_inline" or (variant == "heatmaps_inline" and item.kind == "png")
+
+
+def data_uri(item: MediaItem) -> str:
+    if item.kind == "png" and isinstance(item.value, bytes):
+        return "data:image/png;base64," + base64.b64encode(item.value).decode()
+    data = Path(str(item.value)).read_bytes()
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+
+
+def pointers(value: Any) -> Iterator[str]:
+    """Every Serverside pointer string anywhere in a decoded JSON body."""
+    if isinstance(value, str):
+        if value.startswith(POINTER_PREFIX):
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from pointers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from pointers(item)
+
+
+# --- recording the callbacks ---------------------------------------------------------------
+
+
+@dataclass
+class CallRecord:
+    """One callback POST: what it updated, its bytes and time, and the games it carried."""
+
+    output: str
+    status: str
+    request_bytes: int
+    response_bytes: int
+    header_bytes: int  # request and response headers as waitress sees them (approximate)
+    seconds: float
+    # (pointer, the stored game's bytes when the pointer was read or written) for every store
+    # value in the request (before the call) and the response (after it).
+    games: list[tuple[str, bytes | None]] = field(default_factory=list)
+    response_text: str = ""
+    store_bytes: dict[str, int] = field(default_factory=dict)  # filled in after the games
+
+
+class Recorder:
+    """WSGI middleware: times and measures the callback POSTs, counts media bytes served.
+
+    Only the callback itself is timed; reading the stored games for the comparison happens
+    before and after, and the sizes are computed once the games are over.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], sizer: StoreSizer) -> None:
+        self.app = app
+        self.sizer = sizer
+        self.lock = threading.Lock()
+        self.calls: list[CallRecord] = []
+        self.media_bytes = 0
+        self.in_flight = 0
+        self.last_activity = time.monotonic()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        # Every request counts as activity: an action ends when its photos have loaded too.
+        with self.lock:
+            self.in_flight += 1
+        try:
+            path = environ.get("PATH_INFO", "")
+            if path == CALLBACK_PATH and environ.get("REQUEST_METHOD") == "POST":
+                return self.callback(environ, start_response)
+            body = b"".join(self.app(environ, start_response))
+            if path.startswith("/media/"):
+                with self.lock:
+                    self.media_bytes += len(body)
+            return [body]
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+                self.last_activity = time.monotonic()
+
+    def callback(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(request)
+        sent = json.loads(request)
+        games = [(pointer, self.sizer.payload(pointer)) for pointer in pointers(sent)]
+        answer: list[Any] = []
+
+        def remember(code: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            answer.extend([code, headers])
+            return start_response(code, headers, *rest)
+
+        started = time.perf_counter()
+        result = self.app(environ, remember)
+        try:
+            response = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        seconds = time.perf_counter() - started
+        text = response.decode()
+        found = pointers(json.loads(text)) if text else iter(())
+        games += [(pointer, self.sizer.payload(pointer)) for pointer in found]
+        record = CallRecord(
+            output=callback_name(sent["output"]),
+            status=answer[0].split()[0],
+            request_bytes=len(request),
+            response_bytes=len(response),
+            header_bytes=header_bytes(environ, answer[0], answer[1]),
+            seconds=seconds,
+            games=games,
+            response_text=text,
+        )
+        with self.lock:
+            self.calls.append(record)
+        return [response]
+
+    def wait_until_quiet(self, since: float, quiet: float = QUIET_SECONDS) -> None:
+        """Until no callback has been in flight for `quiet` seconds, counted from `since`."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            with self.lock:
+                latest = max(self.last_activity, since)
+                idle = self.in_flight == 0 and time.monotonic() - latest >= quiet
+            if idle:
+                return
+            time.sleep(0.05)
+        raise TimeoutError("callbacks did not settle")
+
+    def take(self) -> tuple[list[CallRecord], int]:
+        """The records and media bytes since the last take."""
+        with self.lock:
+            calls, self.calls = self.calls, []
+            media, self.media_bytes = self.media_bytes, 0
+        return calls, media
+
+
+CALLBACKS = {  # a distinctive output of each callback, and the function behind it
+    "_pages_content.children": "Dash Pages router (page layout)",
+    "shell-scoreboard.children": "show_score",
+    "attempt-model.options": "offer_models",
+    "attempt-message.children": "lock_in",
+    "shell-account.children": "account menu (header)",
+    "home-error.is_open": "start_game (home page)",
+    "finish-error.is_open": "start_game (Play again)",
+    "result-ai-heatmap.className": "toggle_truth_heatmap",
+    f"{ids.progress_bar(ids.HOME_PROGRESS)}.value": "show_progress (interval)",
+    f"{ids.progress_bar(ids.FINISH_PROGRESS)}.value": "show_progress (interval)",
+}
+
+
+def callback_name(output: str) -> str:
+    """The callback's function name, from its outputs (dash-extensions' proxy ids stripped)."""
+    names = {name.split("@")[0] for name in output.strip(".").split("...")}
+    for marker, function in CALLBACKS.items():
+        if marker in names:
+            return function
+    if names == {"shell-game.data", "shell-navigate.href"}:
+        return "next_round"
+    return "+".join(sorted(names))
+
+
+def header_bytes(environ: dict[str, Any], status: str, headers: list[tuple[str, str]]) -> int:
+    """The request line and headers plus the status line and headers, as HTTP/1.1 text."""
+    request = len(f"POST {CALLBACK_PATH} HTTP/1.1\r\n\r\n")
+    for key, value in environ.items():
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.removeprefix("HTTP_")
+            request += len(name) + len(str(value)) + 4
+    response = len(f"HTTP/1.1 {status}\r\n\r\n")
+    response += sum(len(name) + len(value) + 4 for name, value in headers)
+    return request + response
+
+
+# --- the player ----------------------------------------------------------------------------
+
+
+@dataclass
+class Action:
+    name: str
+    calls: list[CallRecord]
+    media_bytes: int
+
+
+class Player:
+    """Chromium playing through the pages with the mouse and keyboard; one action at a time."""
+
+    def __init__(self, base_url: str, recorder: Recorder, rng: random.Random) -> None:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        options.add_argument("--headless=new")
+        options.add_argument("--window-size=1366,1000")
+        # As dash.testing starts Chromium: root in a container has no sandbox, /dev/shm is small.
+        for flag in ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+            options.add_argument(flag)
+        self.driver: WebDriver = webdriver.Chrome(
+            service=Service(executable_path=CHROMEDRIVER), options=options
+        )
+        self.base_url = base_url
+        self.recorder = recorder
+        self.rng = rng
+        self.actions: list[Action] = []
+
+    def close(self) -> None:
+        self.driver.quit()
+
+    def act(self, name: str, do: Callable[[], None], shown: str) -> None:
+        """Do one user action, wait for its page (`shown`, a CSS selector) and quiet."""
+        self.recorder.take()
+        do()
+        done = time.monotonic()
+        WebDriverWait(self.driver, TIMEOUT).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, shown))
+        )
+        self.recorder.wait_until_quiet(done)
+        self.actions.append(Action(name, *self.recorder.take()))
+
+    def click(self, selector: str) -> None:
+        element = WebDriverWait(self.driver, TIMEOUT).until(
+            expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, selector))
+        )
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        time.sleep(0.2)  # the page may still be laid out (the chart) or scrolling
+        element.click()
+
+    def pick(self, dropdown: str, text: str) -> None:
+        """Open a dropdown with the mouse, type to filter, Enter picks the match."""
+        self.click(f"#{dropdown}")
+        time.sleep(0.1)
+        active = self.driver.switch_to.active_element
+        active.send_keys(text)
+        time.sleep(0.1)
+        active.send_keys(Keys.ENTER)
+
+    def play(self, games: int) -> None:
+        """Open `/`, then play `games` games, starting them alternately from `/` and the end."""
+        self.act("open / (first page load)", lambda: self.driver.get(self.base_url), HOME)
+        for number in range(games):
+            if number % 2 == 1:
+                self.act("play again (/finish → /attempt)", self.clicks(ids.FINISH_AGAIN), ATTEMPT)
+            else:
+                if number:
+                    self.act('"Play" link (/finish → /)', lambda: self.click(PLAY_LINK), HOME)
+                self.act("start game (/ → /attempt)", self.clicks(ids.HOME_START), ATTEMPT)
+            self.play_rounds()
+
+    def play_rounds(self) -> None:
+        for number in range(1, ROUNDS + 1):
+            make, model = split_label(self.rng.choice(LABELS))
+            self.act("choose make", self.picks(ids.ATTEMPT_MAKE, make), ATTEMPT)
+            self.act("choose model", self.picks(ids.ATTEMPT_MODEL, model), ATTEMPT)
+            self.act("lock in guess (/attempt → /result)", self.clicks(ids.ATTEMPT_SUBMIT), RESULT)
+            last = number == ROUNDS
+            name = (
+                "see the result (/result → /finish)" if last else "next round (/result → /attempt)"
+            )
+            self.act(name, self.clicks(ids.RESULT_NEXT), FINISH if last else ATTEMPT)
+
+    def clicks(self, component_id: str) -> Callable[[], None]:
+        """A click on a component, for `act`."""
+        return lambda: self.click(f"#{component_id}")
+
+    def picks(self, dropdown: str, text: str) -> Callable[[], None]:
+        """Picking `text` in a dropdown, for `act`."""
+        return lambda: self.pick(dropdown, text)
+
+
+# --- summary -------------------------------------------------------------------------------
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile, nearest rank (the maximum below 20 samples)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def kilobytes(value: float) -> str:
+    return f"{value / 1000:.1f}"
+
+
+def action_rows(actions: list[Action]) -> list[str]:
+    """Per kind of action: callbacks, JSON bytes now and with the game in a store, server time."""
+    groups: dict[str, list[Action]] = defaultdict(list)
+    for action in actions:
+        groups[action.name].append(action)
+    rows = [
+        "| action (page change) | n | callbacks | request kB | response kB | total kB (max) "
+        "| < 20 kB | store, URLs kB | store, heatmaps inline kB | store, all inline kB "
+        "| server ms median | server ms p95 | media kB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, group in groups.items():
+        totals = [sum(c.request_bytes + c.response_bytes for c in a.calls) for a in group]
+        variants = [
+            statistics.median(sum(c.store_bytes[variant] for c in a.calls) for a in group)
+            for variant in VARIANTS
+        ]
+        server_ms = [1000 * sum(c.seconds for c in a.calls) for a in group]
+        cells = [
+            name,
+            str(len(group)),
+            f"{statistics.median(len(a.calls) for a in group):g}",
+            kilobytes(statistics.median(sum(c.request_bytes for c in a.calls) for a in group)),
+            kilobytes(statistics.median(sum(c.response_bytes for c in a.calls) for a in group)),
+            f"{kilobytes(statistics.median(totals))} ({kilobytes(max(totals))})",
+            "yes" if max(totals) < GOAL_BYTES else "NO",
+            *(kilobytes(value) for value in variants),
+            f"{statistics.median(server_ms):.1f}",
+            f"{p95(server_ms):.1f}",
+            kilobytes(statistics.median(a.media_bytes for a in group)),
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def callback_rows(actions: list[Action]) -> list[str]:
+    """Per callback (by its outputs): how often it ran, its bytes and its server time."""
+    groups: dict[str, list[CallRecord]] = defaultdict(list)
+    for action in actions:
+        for call in action.calls:
+            groups[call.output].append(call)
+    rows = [
+        "| callback | calls | HTTP 204 | request B median | response B median (max) "
+        "| HTTP headers B | server ms median | server ms p95 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, calls in sorted(groups.items(), key=lambda item: -len(item[1])):
+        responses = [call.response_bytes for call in calls]
+        ms = [1000 * call.seconds for call in calls]
+        cells = [
+            f"`{name}`" if " " not in name else name,
+            str(len(calls)),
+            str(sum(call.status == "204" for call in calls)),
+            f"{statistics.median(call.request_bytes for call in calls):.0f}",
+            f"{statistics.median(responses):.0f} ({max(responses)})",
+            f"{statistics.median(call.header_bytes for call in calls):.0f}",
+            f"{statistics.median(ms):.1f}",
+            f"{p95(ms):.1f}",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def store_rows(sizer: StoreSizer, games: list[GameData]) -> list[str]:
+    """The whole GameData as one store value at the end of each game, per variant."""
+    rows = ["| finished GameData as store JSON | median kB | max kB |", "|---|---|---|"]
+    names = {
+        "urls": "photos and heatmaps as URLs",
+        "heatmaps_inline": "heatmaps base64 inline, photos as URLs (predecessor)",
+        "all_inline": "photos and heatmaps base64 inline",
+    }
+    for variant in VARIANTS:
+        sizes = [len(sizer.as_json(game, variant)) for game in games]
+        cells = [names[variant], kilobytes(statistics.median(sizes)), kilobytes(max(sizes))]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def finished_games(sizer: StoreSizer) -> list[GameData]:
+    """Every finished game in the session backend."""
+    cache = sizer.storage._cache  # diskcache.Cache: the bench runs the embedded default
+    found = []
+    for key in list(cache.iterkeys()):
+        payload = sizer.storage.read(key)
+        game = pickle.loads(payload)[1] if payload else None
+        if isinstance(game, GameData) and game.stage == "finished":
+            found.append(game)
+    return found
+
+
+# --- running it ----------------------------------------------------------------------------
+
+
+def bench_config(folder: Path, catalog: Catalog, services_url: str) -> Config:
+    """The embedded default, every path in the temporary folder, the instant services."""
+    return load_config("default", environ={}).with_overrides(
+        {
+            "paths": {
+                "catalog": str(catalog.root),
+                "cache": str(folder / "cache"),
+                "var": str(folder / "var"),
+            },
+            "serving": {"url": services_url},
+            "explainer": {"url": services_url},
+        }
+    )
+
+
+@contextmanager
+def serve_app(wsgi_app: Any) -> Iterator[str]:
+    """waitress on a free port in a thread, as `cargame web` serves the app."""
+    server = waitress.create_server(wsgi_app, host="127.0.0.1", port=0, threads=16)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+
+
+def run(games: int, seed: int) -> list[str]:
+    """Play `games` games in Chromium; the report as Markdown lines."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        catalog = build_catalog(folder / "catalog", seed)
+        services = InstantServices(catalog)
+        with serve_in_thread(services.app()) as services_url:
+            app = create_app(bench_config(folder, catalog, services_url))
+            sizer = StoreSizer(app.server, catalog, services)
+            recorder = Recorder(app.server.wsgi_app, sizer)
+            app.server.wsgi_app = recorder  # type: ignore[method-assign]
+            with serve_app(app.server) as url:
+                player = Player(url, recorder, random.Random(seed))
+                try:
+                    player.play(games)
+                finally:
+                    player.close()
+            for action in player.actions:
+                for call in action.calls:
+                    call.store_bytes = sizer.call_bytes(call)
+            finished = finished_games(sizer)
+            photos = [catalog.path(image).stat().st_size for image in catalog.images]
+            overlays = [len(overlay) for overlay, _ in services.explanations.values()]
+            return [
+                f"{games} games in headless Chromium, {len(player.actions)} actions; "
+                f"Python {platform.python_version()} on {platform.machine()}; "
+                f"photos {kilobytes(statistics.mean(photos))} kB JPEG, heatmap overlays "
+                f"{kilobytes(statistics.mean(overlays))} kB PNG (means)",
+                "",
+                *action_rows(player.actions),
+                "",
+                *callback_rows(player.actions),
+                "",
+                *store_rows(sizer, finished),
+            ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the Markdown tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--games", type=int, default=10, help="games to play (default 10)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    print("\n".join(run(args.games, args.seed)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
