@@ -18,3 +18,4 @@ format:
 bench:
 	.venv/bin/python bench/bench_model_service.py
 	.venv/bin/python bench/bench_rounds.py
+	.venv/bin/python bench/bench_pages.py
