@@ -9,13 +9,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 from support_models import TinyExport, build_shapes_catalog
+from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 
-from cargame import runner
+from cargame import ids, runner
 from cargame.config import load_config
 
 pytestmark = pytest.mark.slow
@@ -58,31 +61,66 @@ def wait_for_page(url: str, process: subprocess.Popen[bytes], timeout: float) ->
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
-def test_run_starts_everything_and_ctrl_c_leaves_no_orphans(
+@pytest.fixture
+def cargame_run(
     tmp_path: Path, tiny_export: TinyExport
-) -> None:
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`cargame run` on a tiny catalog and the tiny model; yields the process and the app's URL."""
     catalog = tmp_path / "catalog"
     build_shapes_catalog(catalog, dict.fromkeys(tiny_export.labels, 10))
     environment = run_environment(tmp_path, catalog, tiny_export)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cargame.cli", "run"],
-        env=environment,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "cargame.cli", "run"], env=environment, stderr=subprocess.PIPE
     )
+    url = f"http://127.0.0.1:{environment['CARGAME_WEB_PORT']}"
     try:
-        page = wait_for_page(f"http://127.0.0.1:{environment['CARGAME_WEB_PORT']}/", process, 180)
-        assert b"<html" in page.lower()
-        children = psutil.Process(process.pid).children(recursive=True)
-        assert len(children) >= 2, "the model server and the explainer run as children"
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        assert b"<html" in wait_for_page(url + "/", process, 180).lower()
+        yield process, url
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
+
+
+def test_run_starts_everything_and_ctrl_c_leaves_no_orphans(
+    cargame_run: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, url = cargame_run
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 2, "the model server and the explainer run as children"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0
-    assert b"cargame is running: open http://127.0.0.1:" in stderr
+    assert f"cargame is running: open {url}".encode() in stderr
     _, alive = psutil.wait_procs(children, timeout=15)
     assert not alive, f"orphan processes left: {alive}"
+
+
+@pytest.mark.browser
+def test_a_game_in_the_browser_against_the_real_services(
+    dash_duo: Any, cargame_run: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    """The real local model server and explainer: real predictions, real Grad-CAM overlays."""
+    _, url = cargame_run
+    dash_duo.driver.get(url + "/")
+    start(dash_duo)
+    for number in range(1, 6):
+        dash_duo.wait_for_contains_text("h1", f"Round {number} of 5", BROWSER_TIMEOUT)
+        guess_with_keyboard(dash_duo, "Acme", "Alpha")
+        dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=BROWSER_TIMEOUT)
+        overlay = dash_duo.find_element(".heatmap-panel img")
+        until(lambda overlay=overlay: overlay.get_attribute("naturalWidth") not in ("", "0"))
+        assert "The AI said" in dash_duo.find_element(".list-group").text
+        click(dash_duo, f"#{ids.RESULT_NEXT}")
+    dash_duo.wait_for_element("#finish-you", timeout=BROWSER_TIMEOUT)
+    assert int(dash_duo.find_element("#finish-ai").text) >= 0
+
+
+def until(condition: Callable[[], bool], timeout: float = BROWSER_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
 
 
 def test_missing_catalog_without_demo_is_a_clear_error(tmp_path: Path) -> None:

@@ -20,11 +20,7 @@ from cargame.config import Config
 
 from .conftest import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    # selenium 4.2 calls urllib3's deprecated getheader() on every command.
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
+pytestmark = pytest.mark.browser
 
 GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
 

@@ -22,11 +22,7 @@ from support_web import click, guess_with_keyboard, start
 from cargame import ids
 from cargame.app import create_app
 
-pytestmark = [
-    pytest.mark.browser,
-    # selenium 4.2 calls urllib3's deprecated getheader() on every command.
-    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
-]
+pytestmark = pytest.mark.browser
 
 GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
 
