@@ -20,7 +20,6 @@ predecessor's `Item`), (c) both inline. In (b) and (c) the pages show the same d
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import hashlib
 import io
@@ -46,6 +45,7 @@ from typing import Any
 import numpy as np
 import waitress
 from aiohttp import web
+from bench_support import serve_in_thread
 from PIL import Image, ImageDraw, ImageFilter
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -216,29 +216,6 @@ def render_overlay(photo: bytes, grid: np.ndarray) -> bytes:
     alpha = 0.15 + 0.45 * heat  # the explainer's ALPHA_RANGE
     blended = (1 - alpha) * np.asarray(shown, dtype=np.float32) + alpha * colour
     return encode(Image.fromarray(np.uint8(np.round(blended))), "PNG")
-
-
-@contextmanager
-def serve_in_thread(app: web.Application) -> Iterator[str]:
-    """Run an aiohttp app on a free port in a background event loop; yield its base URL."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    runner = web.AppRunner(app)
-
-    async def start() -> str:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    try:
-        yield asyncio.run_coroutine_threadsafe(start(), loop).result()
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
 
 
 # --- the game store as the predecessor would have kept it ---------------------------------

@@ -16,15 +16,15 @@ import hashlib
 import random
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from bench_support import serve_in_thread
+from cachelib import SimpleCache
 
 from cargame.catalog import Catalog, CatalogImage
 from cargame.clients import explainer, serving
@@ -35,20 +35,6 @@ LABELS = [f"Make{make}/Model{model}" for make in range(8) for model in range(6)]
 PHOTO_BYTES = 150_000  # a typical game JPEG
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(40_000)  # a typical overlay
 GOAL_RATIO = 1.3
-
-
-class DictCache:
-    """A process-local stand-in for the Flask-Caching cache."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        self.data[key] = value
-        return True
 
 
 class LatencyServices:
@@ -90,29 +76,6 @@ class LatencyServices:
         digest = hashlib.sha256(photo).digest()
         probabilities = [byte / 255 for byte in digest] * 2
         return {"probabilities": probabilities[: len(LABELS)], "labels": LABELS}
-
-
-@contextmanager
-def serve_in_thread(app: web.Application) -> Iterator[str]:
-    """Run an aiohttp app on a free port in a background event loop; yield its base URL."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    runner = web.AppRunner(app)
-
-    async def start() -> str:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    try:
-        yield asyncio.run_coroutine_threadsafe(start(), loop).result()
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
 
 
 def build_catalog(root: Path, photos: int = 12) -> Catalog:
@@ -177,7 +140,7 @@ def run(repeats: int, predict_ms: float, explain_ms: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder, serve_in_thread(services.app()) as url:
         catalog = build_catalog(Path(folder))
         settings = GameSettings(url, url, "cars", rounds=5, serving_timeout=30)
-        media = MediaStore(DictCache())
+        media = MediaStore(SimpleCache())
         images = pick_images(catalog, 5, random.Random(3))
         photos = read_images(catalog, images)
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from cachelib import SimpleCache
 
 from cargame.catalog import Catalog, CatalogImage
 from cargame.clients.serving import ServingError
@@ -23,20 +24,6 @@ from cargame.rounds import GamePreparationError, GameSettings, pick_images, prep
 LABELS = ["Audi/A4", "BMW/X5", "Ford/Fiesta", "Tesla/Model S", "Volvo/XC90", "VW/Golf"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXPLAIN_SECONDS = 0.3
-
-
-class DictCache:
-    """The get/set-with-timeout part of a Flask-Caching cache, in a dict."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        self.data[key] = value
-        return True
 
 
 def photo_bytes(label: str, index: int) -> bytes:
@@ -139,7 +126,7 @@ async def settings(services: FakeServices, aiohttp_server: Callable[..., Any]) -
 
 @pytest.fixture
 def media() -> MediaStore:
-    return MediaStore(DictCache(), ttl_seconds=60)
+    return MediaStore(SimpleCache(), ttl_seconds=60)
 
 
 async def prepare(catalog: Catalog, settings: GameSettings, media: MediaStore, **kwargs: Any):

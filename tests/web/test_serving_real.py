@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import support_models as fixtures
+from cachelib import SimpleCache
 
 from cargame.clients import serving
 from cargame.clients.serving import ServingError
@@ -25,20 +26,6 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("tensorflow")
 
 LIMITS = {"max_body_bytes": 20_000_000, "max_image_pixels": 40_000_000}
-
-
-class DictCache:
-    """The get/set part of a Flask-Caching cache."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-
-    def get(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
-        self.data[key] = value
-        return True
 
 
 @pytest_asyncio.fixture
@@ -87,7 +74,7 @@ async def test_prepare_game_end_to_end(tiny_export, serving_url, explainer_url, 
     counts = dict.fromkeys(tiny_export.labels, 10)
     catalog = fixtures.build_shapes_catalog(tmp_path / "catalog", counts)
     settings = GameSettings(serving_url, explainer_url, tiny_export.name, rounds=5)
-    media = MediaStore(DictCache())
+    media = MediaStore(SimpleCache())
     game = await asyncio.to_thread(
         prepare_game, catalog, settings, media=media, rng=random.Random(5)
     )
