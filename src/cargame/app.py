@@ -18,6 +18,7 @@ from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy, MultiplexerTransform
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cargame import extensions, ids, layout, media, state
 from cargame.accounts import auth as accounts_auth
@@ -60,6 +61,12 @@ def create_server(config: Config) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(config.get("web", "https")),
     )
+
+    proxies = int(config.get("web", "trusted_proxies"))
+    if proxies:
+        # Behind nginx: the client's address (login throttling) and scheme come from the
+        # X-Forwarded-* headers set by exactly this many trusted proxies.
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies, x_proto=proxies)
 
     @server.after_request
     def add_security_headers(response: Response) -> Response:

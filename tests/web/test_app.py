@@ -479,3 +479,16 @@ def test_serve_runs_the_app_on_the_configured_address(web_config, monkeypatch) -
     assert isinstance(app, Flask)
     assert options["host"] == "0.0.0.0" and options["port"] == 8123
     assert options["threads"] >= 4
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_client_address_behind_trusted_proxies(web_config, proxies, seen) -> None:
+    """Login throttling counts per address: behind nginx that is X-Forwarded-For, else the peer."""
+    from flask import request
+
+    server = create_app(web_config.with_overrides({"web": {"trusted_proxies": proxies}})).server
+    server.add_url_rule("/_test/address", "address", lambda: request.remote_addr or "")
+    response = server.test_client().get(
+        "/_test/address", headers={"X-Forwarded-For": "203.0.113.7"}
+    )
+    assert response.get_data(as_text=True) == seen
