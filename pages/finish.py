@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_extensions.enrich import DashProxy
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -158,6 +159,13 @@ def _saved_note(status: SaveStatus):
                 ),
             ],
             color="info",
+            className="mb-4",
+        )
+    if current_user.is_authenticated:
+        # Signed in but not stored: the save failed (logged). Say so rather than stay silent.
+        return dbc.Alert(
+            "This game could not be saved to your history; the score above is still yours.",
+            color="warning",
             className="mb-4",
         )
     return None
