@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import io
 import json
 import os
 import platform
@@ -32,33 +31,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from bench_support import PHOTO_SIZE, photo_for_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "bench" / "README.md"
 SECTION = "## Model service"
 BATCH = 5
-PHOTO_SIZE = (640, 480)  # a typical web photo of a car, like the Car Connection pictures
 LABELS = [f"Make{index}/Model{index}" for index in range(20)]
 # Float bodies are ~15 MB of JSON for five 224x224 photos: the servers must accept them here.
 MAX_BODY_BYTES = 64_000_000
-
-
-def make_photo(seed: int) -> bytes:
-    """A photo-like 640x480 JPEG: smooth gradients, shapes and fine noise (quality 90)."""
-    rng = np.random.default_rng(seed)
-    width, height = PHOTO_SIZE
-    ramp = np.linspace(0, 1, width)[None, :, None] * rng.uniform(40, 200, 3)
-    base = np.broadcast_to(ramp, (height, width, 3)) + rng.normal(0, 18, (height, width, 3))
-    image = Image.fromarray(np.uint8(np.clip(base, 0, 255))).filter(ImageFilter.GaussianBlur(1))
-    draw = ImageDraw.Draw(image)
-    for _ in range(12):
-        x, y = int(rng.integers(0, width - 80)), int(rng.integers(0, height - 60))
-        colour = tuple(int(value) for value in rng.integers(0, 255, 3))
-        draw.ellipse((x, y, x + int(rng.integers(20, 200)), y + int(rng.integers(20, 150))), colour)
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
 
 
 def export_models(models_dir: Path, backbone: str) -> tuple[int, int]:
@@ -240,11 +221,11 @@ async def measure_explainer(session: Any, base: str, repeats: int) -> dict[str, 
     url = f"{base}/v1/models/cars:explain"
     fresh = iter(
         [
-            b64_body([make_photo(1000 + 10 * i + j) for j in range(BATCH)])
+            b64_body([photo_for_seed(1000 + 10 * i + j) for j in range(BATCH)])
             for i in range(repeats + 1)
         ]
     )
-    hit_body = b64_body([make_photo(900 + j) for j in range(BATCH)])
+    hit_body = b64_body([photo_for_seed(900 + j) for j in range(BATCH)])
     miss = await timed(lambda: post(session, url, next(fresh)), repeats)
     hit = await timed(lambda: post(session, url, hit_body), repeats)
     return {"miss_ms": median_ms(miss), "hit_ms": median_ms(hit)}
@@ -299,7 +280,7 @@ def run(repeats: int, backbone: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-model-service-") as folder:
         models_dir, cache_dir = Path(folder) / "models", Path(folder) / "cache"
         image_size = export_models(models_dir, backbone)
-        photos = [make_photo(seed) for seed in range(BATCH)]
+        photos = [photo_for_seed(seed) for seed in range(BATCH)]
         pixels = model_pixels(photos, image_size)
         model_port, explain_port = free_port(), free_port()
         servers = [

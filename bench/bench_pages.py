@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 import waitress
 from aiohttp import web
-from bench_support import serve_in_thread
-from PIL import Image, ImageDraw, ImageFilter
+from bench_support import make_photo, serve_in_thread
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -92,7 +92,6 @@ CARS = [
 ]
 LABELS = [make_label(make, model) for make, model in CARS]
 GAME_PHOTOS_PER_LABEL = 3
-PHOTO_SIZE = (640, 480)  # a typical web photo of a car, as in bench_model_service.py
 DISPLAY_MAX_SIDE = 560  # the explainer's overlay PNG: the photo's proportions, longest side
 GRID_SIDE = 7  # MobileNetV2's last conv grid at 224 px, the explainer's `heatmap`
 COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
@@ -100,20 +99,6 @@ VARIANTS = ("urls", "heatmaps_inline", "all_inline")
 
 
 # --- catalog and fake model services -------------------------------------------------------
-
-
-def make_photo(rng: np.random.Generator) -> bytes:
-    """A photo-like 640x480 JPEG (gradients, shapes, fine noise; quality 90, ~50 kB)."""
-    width, height = PHOTO_SIZE
-    ramp = np.linspace(0, 1, width)[None, :, None] * rng.uniform(40, 200, 3)
-    base = np.broadcast_to(ramp, (height, width, 3)) + rng.normal(0, 18, (height, width, 3))
-    image = Image.fromarray(np.uint8(np.clip(base, 0, 255))).filter(ImageFilter.GaussianBlur(1))
-    draw = ImageDraw.Draw(image)
-    for _ in range(12):
-        x, y = int(rng.integers(0, width - 80)), int(rng.integers(0, height - 60))
-        colour = tuple(int(value) for value in rng.integers(0, 255, 3))
-        draw.ellipse((x, y, x + int(rng.integers(20, 200)), y + int(rng.integers(20, 150))), colour)
-    return encode(image, "JPEG", quality=90)
 
 
 def encode(image: Image.Image, kind: str, **options: Any) -> bytes:
