@@ -19,12 +19,8 @@ PATH = "/attempt"
 dash.register_page(__name__, path=PATH, title="Your guess · Beat the AI")
 
 
-def layout(game=None, **_query):
-    current = state.load_game(game)
-    redirect = ui.guard(game, current, PATH)
-    if redirect is not None:
-        return redirect
-    view = current.public_view()
+@ui.staged_layout(PATH)
+def layout(current, view):
     number, total = view["round_number"], view["total_rounds"]
     return html.Div(
         [

@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
-from cargame import ids, state
+from cargame import ids
 from cargame import layout as ui
 from cargame.accounts.context import SaveStatus, save_status
 from cargame.catalog import display_name
@@ -32,12 +32,8 @@ HEADLINES = {
 dash.register_page(__name__, path=PATH, title="Final score · Beat the AI")
 
 
-def layout(game=None, **_query):
-    current = state.load_game(game)
-    redirect = ui.guard(game, current, PATH)
-    if redirect is not None:
-        return redirect
-    view = current.public_view()
+@ui.staged_layout(PATH)
+def layout(current, view):
     return html.Div(
         [
             _final_score(view),

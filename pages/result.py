@@ -29,12 +29,8 @@ TRUTH_BAR, OTHER_BAR = "#1f7a6d", "#8d99a6"
 dash.register_page(__name__, path=PATH, title="The answer · Beat the AI")
 
 
-def layout(game=None, **_query):
-    current = state.load_game(game)
-    redirect = ui.guard(game, current, PATH)
-    if redirect is not None:
-        return redirect
-    view = current.public_view()
+@ui.staged_layout(PATH)
+def layout(current, view):
     answer = view["round"]
     number, total = view["round_number"], view["total_rounds"]
     last = number == total

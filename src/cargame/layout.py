@@ -6,12 +6,15 @@ store, so Dash may call any of it at any time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from cargame import ids
+from cargame import ids, state
 from cargame.accounts import menu
 from cargame.catalog import display_name
 from cargame.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS, GameData
@@ -150,6 +153,28 @@ def redirect_notice(href: str, message: str) -> Component:
         ],
         color="info",
     )
+
+
+def staged_layout(
+    path: str,
+) -> Callable[[Callable[[GameData, dict[str, Any]], Component]], Callable[..., Component]]:
+    """A page layout shown only at its game stage: `render(game, public_view)`, else a redirect."""
+
+    def decorate(
+        render: Callable[[GameData, dict[str, Any]], Component],
+    ) -> Callable[..., Component]:
+        # Dash Pages passes the routing state (`game`) and the query string as keywords.
+        def layout(game: object = None, **_query: object) -> Component:
+            current = state.load_game(game)
+            redirect = guard(game, current, path)
+            if redirect is not None or current is None:
+                return redirect
+            return render(current, current.public_view())
+
+        layout.__doc__ = render.__doc__
+        return layout
+
+    return decorate
 
 
 def guard(raw_pointer: object, game: GameData | None, path: str) -> Component | None:
