@@ -163,6 +163,34 @@ async def test_wrong_number_of_predictions(fake, base_url, session):
         await serving.predict(session, base_url, "cars", [b"x", b"y"], timeout=2)
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"model_version_status": [{"state": "AVAILABLE"}]},
+        {"model_version_status": [{"version": "latest", "state": "AVAILABLE"}]},
+    ],
+)
+async def test_malformed_status_becomes_serving_error(fake, base_url, session, reply):
+    fake.status_body = reply
+    with pytest.raises(ServingError, match="malformed model status"):
+        await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"probabilities": 0.5, "labels": ["Audi/A4"]},
+        {"probabilities": ["high"], "labels": ["Audi/A4"]},
+        {"probabilities": [1.0], "labels": [{"b64": "not base64!"}]},
+        {"probabilities": [1.0], "labels": 7},
+    ],
+)
+async def test_malformed_prediction_becomes_serving_error(fake, base_url, session, row):
+    fake.failures += [web.json_response(STATUS_BODY), web.json_response({"predictions": [row]})]
+    with pytest.raises(ServingError, match="malformed prediction"):
+        await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
+
+
 async def test_slow_server_times_out(fake, base_url, session):
     fake.delay = 3.0
     started = time.monotonic()

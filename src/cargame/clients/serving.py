@@ -7,6 +7,7 @@ The served signature takes encoded image bytes (`{"b64": ...}`) and returns `pro
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,11 +45,14 @@ async def model_version(
     if not isinstance(statuses, list):
         raise ServingError(f"GET {url}: no model_version_status in {body!r}")
     # TF Serving writes int64 versions as JSON strings ("3"); compatible servers may not.
-    available = [
-        int(status["version"])
-        for status in statuses
-        if isinstance(status, dict) and status.get("state") == "AVAILABLE"
-    ]
+    try:
+        available = [
+            int(status["version"])
+            for status in statuses
+            if isinstance(status, dict) and status.get("state") == "AVAILABLE"
+        ]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ServingError(f"GET {url}: malformed model status ({error!r})") from error
     if not available:
         raise ServingError(f"model {model_name!r} has no AVAILABLE version yet: {statuses!r}")
     return max(available)
@@ -80,8 +84,15 @@ async def predict(
     if not isinstance(rows, list) or len(rows) != len(images):
         count = len(rows) if isinstance(rows, list) else "no"
         raise ServingError(f"POST {url}: {count} predictions for {len(images)} images")
-    parsed = [_parse_row(url, row) for row in rows]
+    try:
+        parsed = [_parse_row(url, row) for row in rows]
+    except MALFORMED as error:
+        raise ServingError(f"POST {url}: malformed prediction ({error!r})") from error
     return PredictResult(model_name, version, [top for top, _ in parsed], parsed[0][1])
+
+
+# What a reply of the wrong shape raises while it is parsed (a wrong or broken server).
+MALFORMED = (KeyError, TypeError, ValueError, binascii.Error, UnicodeDecodeError)
 
 
 def _parse_row(url: str, row: Any) -> tuple[list[Prediction], list[str]]:
