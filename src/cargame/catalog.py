@@ -11,7 +11,7 @@ import csv
 import json
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,10 +158,6 @@ class Catalog:
 
 def exists(root: Path | str) -> bool:
     return (Path(root) / MANIFEST).is_file()
-
-
-def labels_of(images: Iterable[CatalogImage]) -> list[str]:
-    return sorted({image.label for image in images})
 
 
 def assign_splits(

@@ -1,12 +1,13 @@
 """Extension instances, created unbound here and initialised by the application factory.
 
-`cache` is a per-process memo (catalog reads, showroom tokens); `media_cache` holds the opaque
+`cache` is a per-process memo (showroom tokens); `media_cache` holds the opaque
 photo and heatmap tokens and is shared by every worker (files, or Redis in the scaled set-up);
 `services` gives callbacks and layouts the app's config, catalog, media store and game set-up.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from flask import Flask, current_app
 from flask_caching import Cache
 
 from cargame import rounds
-from cargame.catalog import MANIFEST, Catalog, CatalogError, CatalogImage
+from cargame.catalog import MANIFEST, Catalog, CatalogError, CatalogImage, split_label
 from cargame.clients.serving import ServingError
 from cargame.config import Config
 from cargame.game import GameData
@@ -29,14 +30,13 @@ cache = Cache()
 media_cache = Cache()
 
 EXTENSION = "cargame"
-CATALOG_MEMO_SECONDS = 300  # a re-imported catalog is noticed by its manifest's mtime anyway
 SHOWROOM_TOKEN_SECONDS = 3600  # must stay below the media TTL so rendered URLs keep working
 MEDIA_FILE_THRESHOLD = 20_000  # ~2,000 games of photos and heatmaps; the oldest go first
 
 
 def cache_settings(config: Config) -> tuple[dict[str, Any], dict[str, Any]]:
     """Flask-Caching settings for `cache` and `media_cache`, from the session backend choice."""
-    memo = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": CATALOG_MEMO_SECONDS}
+    memo = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": SHOWROOM_TOKEN_SECONDS}
     if config.get("web", "session_backend") == "redis":
         media = {
             "CACHE_TYPE": "RedisCache",
@@ -134,7 +134,7 @@ class GameServices:
         groups: dict[str, list[tuple[str, str | None]]] = {}
         for label in catalog.labels:
             token = tokens.get(label)
-            make = label.split("/", 1)[0]
+            make = split_label(label)[0]
             groups.setdefault(make, []).append((label, media_url(token) if token else None))
         return groups
 
@@ -144,39 +144,47 @@ def _stamp(root: Path) -> float:
     return manifest.stat().st_mtime if manifest.is_file() else 0.0
 
 
-@cache.memoize(timeout=CATALOG_MEMO_SECONDS)
+@functools.lru_cache(maxsize=4)
 def _load_catalog(root: str, stamp: float) -> Catalog:
+    # Per process and unpickled: a re-imported catalog has a new manifest mtime, so a new key.
     return Catalog.load(root)
 
 
 @cache.memoize(timeout=SHOWROOM_TOKEN_SECONDS)
 def _showroom_tokens(root: str, stamp: float) -> dict[str, str]:
     catalog = _load_catalog(root, stamp)
-    tokens = {}
-    for label in catalog.labels:
-        path = reference_path(catalog, label)
-        if path is not None:
-            tokens[label] = services.media.add_image(path)
-    return tokens
+    return {
+        label: services.media.add_image(path) for label, path in reference_paths(catalog).items()
+    }
 
 
-def reference_path(catalog: Catalog, label: str) -> Path | None:
-    """The showroom picture of a model: `catalog.references` (a file or an image id), else a
+def reference_paths(catalog: Catalog) -> dict[str, Path]:
+    """The showroom picture of each model: `catalog.references` (a file or an image id), else a
     training photo. Never a game photo, so the showroom cannot be held up against a round."""
     game_files = {image.file for image in catalog.split("game")}
+    fallbacks: dict[str, CatalogImage] = {}
+    for image in sorted(catalog.images, key=lambda image: (image.split != "train", image.image_id)):
+        if image.split != "game":
+            fallbacks.setdefault(image.label, image)
+    paths = {}
+    for label in catalog.labels:
+        path = _listed_reference(catalog, label, game_files)
+        if path is None and label in fallbacks:
+            path = catalog.path(fallbacks[label])
+        if path is not None:
+            paths[label] = path
+    return paths
+
+
+def _listed_reference(catalog: Catalog, label: str, game_files: set[str]) -> Path | None:
     reference = catalog.references.get(label, "")
     image = catalog.get(reference) if reference else None
     if image is not None:
         reference = image.file
-    if reference and reference not in game_files:
-        path = (catalog.root / reference).resolve()
-        if path.is_file() and path.is_relative_to(catalog.root.resolve()):
-            return path
-    candidates: list[CatalogImage] = sorted(
-        (image for image in catalog.images if image.label == label and image.split != "game"),
-        key=lambda image: (image.split != "train", image.image_id),
-    )
-    return catalog.path(candidates[0]) if candidates else None
+    if not reference or reference in game_files:
+        return None
+    path = (catalog.root / reference).resolve()
+    return path if path.is_file() and path.is_relative_to(catalog.root.resolve()) else None
 
 
 services = GameServices()
