@@ -54,9 +54,13 @@ class ExplainerModel:
 
     def photos(self, encoded: Sequence[bytes]) -> np.ndarray:
         """Model-size float32 photos [N, H, W, 3], 0..255, decoded as the serving graph does."""
-        return np.stack(
-            [decode_and_resize(tf.constant(data), self.image_size).numpy() for data in encoded]
-        )
+        try:
+            return np.stack(
+                [decode_and_resize(tf.constant(data), self.image_size).numpy() for data in encoded]
+            )
+        except tf.errors.InvalidArgumentError as error:
+            # Pillow's check passed but TensorFlow's decoder refuses: still the client's photo.
+            raise webio.RequestError(f"Unable to decode the image: {error.message}") from error
 
     def probabilities(self, photos: np.ndarray) -> np.ndarray:
         return np.asarray(self.model(photos, training=False))

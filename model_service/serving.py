@@ -90,7 +90,12 @@ def predict_sync(servable: Servable, raw_body: bytes, max_image_pixels: int) -> 
         if name.endswith(tensor_json.BYTES_SUFFIX) and array.dtype == object:
             _validate_images(array, max_image_pixels, request.key)
     tensor_json.check_shapes(request.inputs, signature["inputs"])
-    outputs = servable.run(key, request.inputs)
+    try:
+        outputs = servable.run(key, request.inputs)
+    except tf.errors.InvalidArgumentError as error:
+        # The graph's own decoder is the final judge (Pillow tolerates some broken files);
+        # TF Serving answers these with 400 as well.
+        raise webio.RequestError(error.message) from error
     return tensor_json.format_outputs(outputs, request.row_format)
 
 

@@ -186,3 +186,14 @@ async def test_explainer_rejects_unknown_class(
     body = {"instances": [{"image_bytes": good, "class": requested}]}
     await assert_rejected(await post(explainer_service, body), 400, "element: 0", fragment)
     await assert_still_serving(explainer_service, good)
+
+
+async def test_photo_only_tensorflow_refuses_is_still_a_400(
+    service: tuple[Any, str], good: dict[str, str]
+) -> None:
+    # A PNG without its end chunk passes Pillow's checks; TensorFlow's decoder rejects it.
+    png = encoded(Image.new("RGB", (40, 30), (200, 30, 30)), "PNG")[:-12]
+    response = await post(service, {"instances": [good, b64(png)]})
+    assert response.status == 400, await response.text()
+    assert "error" in await response.json()
+    await assert_still_serving(service, good)
