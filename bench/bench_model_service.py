@@ -118,7 +118,7 @@ def explainer_server(models_dir: Path, cache_dir: Path, port: int) -> subprocess
         "from pathlib import Path; from model_service import explainer; "
         f"explainer.run_server(Path({str(models_dir)!r}), Path({str(cache_dir)!r}), "
         f"host='127.0.0.1', port={port}, max_body_bytes={MAX_BODY_BYTES}, "
-        "max_image_pixels=40_000_000, cache_size_bytes=10**9)"
+        "max_image_pixels=40_000_000, cache_size_bytes=10**9, poll_seconds=2.0)"
     )
     return start_service(code, f"http://127.0.0.1:{port}/v1/models/cars")
 

@@ -272,6 +272,7 @@ def run_server(
     max_body_bytes: int,
     max_image_pixels: int,
     cache_size_bytes: int,
+    poll_seconds: float,
 ) -> None:
     """Serve explanations on host:port until interrupted (`cargame serve explainer`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -281,6 +282,7 @@ def run_server(
         max_body_bytes=max_body_bytes,
         max_image_pixels=max_image_pixels,
         cache_size_bytes=cache_size_bytes,
+        poll_seconds=poll_seconds,
     )
     log.info("explainer for %s on http://%s:%d (cache %s)", models_dir, host, port, cache_dir)
     web.run_app(app, host=host, port=port, access_log_format=webio.ACCESS_LOG_FORMAT, print=None)

@@ -99,6 +99,8 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
             max_body_bytes=settings["max_body_bytes"],
             max_image_pixels=settings["max_image_pixels"],
             cache_size_bytes=settings["cache_size_bytes"],
+            # The same schedule as the model server, so both swap to a new version together.
+            poll_seconds=config.get("serving", "poll_seconds"),
         )
     return 0
 
