@@ -69,6 +69,7 @@ def test_workers_starting_together_both_migrate(postgres_schema_url: str) -> Non
         worker.start()
     for worker in workers:
         worker.join(timeout=60)
+    assert not any(worker.is_alive() for worker in workers), "a migrating worker hung"
     assert errors == []
     assert _tables_and_revision(postgres_schema_url)[0] == TABLES
 

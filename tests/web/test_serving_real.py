@@ -23,7 +23,6 @@ from cargame.media import MediaStore
 from cargame.rounds import GameSettings, prepare_game
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("tensorflow")
 
 LIMITS = {"max_body_bytes": 20_000_000, "max_image_pixels": 40_000_000}
 
