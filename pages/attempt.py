@@ -140,9 +140,11 @@ def register_callbacks(app: DashProxy) -> None:
         if missing:
             return no_update, no_update, _warning(missing)
         try:
-            current.guess(make_label(make, model))
+            answered = current.guess(make_label(make, model))
         except GameError:
             return no_update, no_update, _warning("That car is not in this game; pick again.")
+        if answered.heatmap_token is not None:
+            current.show_heatmap()  # /result opens with the AI's heatmap whenever there is one
         return state.pointer(current), current.expected_path, None
 
 

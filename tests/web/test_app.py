@@ -354,6 +354,14 @@ def test_when_the_explainer_fails_the_round_says_explanation_unavailable(
     text = json.dumps(client.page("/result", pointer))
     assert "Explanation unavailable" in text
     assert ids.RESULT_TRUTH_SWITCH not in text
+    assert client.game(pointer).current_round.heatmap_shown is False
+
+
+def test_a_round_records_that_its_heatmap_was_shown(client) -> None:
+    pointer = client.start_game()
+    assert client.game(pointer).current_round.heatmap_shown is False
+    client.lock_in(pointer, "Audi", "A4")
+    assert client.game(pointer).current_round.heatmap_shown is True
 
 
 def test_a_wrong_ai_offers_the_heatmap_of_the_true_car(client) -> None:
