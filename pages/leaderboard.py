@@ -11,7 +11,7 @@ from flask import has_request_context
 
 from cargame import layout as ui
 from cargame.accounts import records
-from cargame.accounts.context import db_session
+from cargame.accounts.context import db_session, when_records_unavailable
 from cargame.ids import component_id
 
 PATH = "/leaderboard"
@@ -61,6 +61,7 @@ def _table(
     )
 
 
+@when_records_unavailable(ui.unavailable)
 def layout(period: str = DEFAULT_PERIOD, **_query: str) -> html.Div:
     selected = cast(records.Period, period if period in PERIOD_LABELS else DEFAULT_PERIOD)
     heading = ui.page_heading("Leaderboard", "Registered players who beat the AI most.")

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from cargame import layout as ui
 from cargame.accounts import records
-from cargame.accounts.context import db_session
+from cargame.accounts.context import db_session, when_records_unavailable
 from cargame.accounts.guard import require_role
 from cargame.ids import component_id
 
@@ -122,6 +122,7 @@ def _history_table(history: list[records.GameSummary]) -> dbc.Table:
 
 
 @require_role("player", PATH)
+@when_records_unavailable(ui.unavailable)
 def layout(**_query: str) -> html.Div:
     with db_session() as database:
         stats = records.profile_stats(database, current_user.id)

@@ -187,6 +187,11 @@ def guard(raw_pointer: object, game: GameData | None, path: str) -> Component | 
     return None
 
 
+def unavailable(message: str) -> Component:
+    """A page body saying what cannot be shown right now."""
+    return dbc.Alert(message, color="warning", className="my-4")
+
+
 def photo(src: str, alt: str, class_name: str = "") -> Component:
     return html.Img(src=src, alt=alt, className=f"img-fluid rounded car-photo {class_name}")
 

@@ -193,3 +193,17 @@ def test_a_database_failure_does_not_break_the_end_of_the_game(
     assert player.find(finish, "finish-you")["props"]["children"] == str(game.player_score)
     note = json.dumps(player.find(finish, ids.FINISH_SAVED)["props"]["children"])
     assert "could not be saved to your history" in note
+
+
+def test_history_and_leaderboard_say_when_the_database_is_down(
+    app: DashProxy, player: DashClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    AuthActions(player.http).register("patient")
+    with _sessions(app)() as session:
+        session.execute(text("DROP TABLE rounds"))
+        session.execute(text("DROP TABLE games"))
+        session.commit()
+    with caplog.at_level(logging.ERROR):
+        for path in ("/leaderboard", "/profile"):
+            assert "records are unavailable right now" in json.dumps(player.page(path))
+    assert "database unavailable" in caplog.text

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
 
 from flask import Flask, current_app, session
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import migrations, records
@@ -13,6 +17,9 @@ from cargame.accounts.db import create_db_engine, database_url, session_factory
 from cargame.accounts.models import Game, utc_now
 from cargame.config import Config
 from cargame.game import GameData
+
+logger = logging.getLogger(__name__)
+RECORDS_UNAVAILABLE = "The records are unavailable right now. Please try again in a minute."
 
 EXTENSION = "cargame.accounts"
 GUEST_GAMES_KEY = "cargame_guest_games"  # in the signed session: games finished before sign-in
@@ -74,3 +81,20 @@ def save_status(game_id: str) -> SaveStatus:
         and game.finished_at >= utc_now() - records.CLAIM_WINDOW
     )
     return "claimable" if claimable else "unsaved"
+
+
+def when_records_unavailable(fallback: Callable[[str], Any]) -> Callable[..., Any]:
+    """Decorate a page layout: a database failure shows `fallback(message)`, not a 500."""
+
+    def decorate(layout: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(layout)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return layout(*args, **kwargs)
+            except SQLAlchemyError:
+                logger.exception("database unavailable for %s", layout.__module__)
+                return fallback(RECORDS_UNAVAILABLE)
+
+        return guarded
+
+    return decorate
