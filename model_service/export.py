@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from cargame.exports import model_versions
 from model_service import evaluation as evaluation_report
 from model_service.preprocess import decode_and_resize_batch
 
@@ -37,10 +38,7 @@ VERSION_MODE = 0o755
 
 def versions(models_dir: Path, name: str) -> list[int]:
     """The complete versions of a model, ascending (temporary folders are ignored)."""
-    folder = Path(models_dir) / name
-    if not folder.is_dir():
-        return []
-    return sorted(int(entry.name) for entry in folder.iterdir() if entry.name.isdigit())
+    return model_versions(models_dir, name)
 
 
 def latest_version(models_dir: Path, name: str) -> int | None:

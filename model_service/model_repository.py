@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from cargame.exports import model_versions
 from model_service import webio
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ def version_folders(models_dir: Path) -> dict[str, dict[int, Path]]:
     for model_dir in sorted(models_dir.iterdir()):
         if not model_dir.is_dir() or model_dir.name.startswith("."):
             continue
-        numbered = {int(p.name): p for p in model_dir.iterdir() if p.name.isdigit() and p.is_dir()}
+        versions = model_versions(models_dir, model_dir.name)
+        numbered = {version: model_dir / str(version) for version in versions}
         if numbered:
             found[model_dir.name] = numbered
     return found

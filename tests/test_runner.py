@@ -21,6 +21,7 @@ from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 
 from cargame import ids, runner
 from cargame.config import load_config
+from cargame.exports import model_versions
 
 pytestmark = pytest.mark.slow
 
@@ -135,5 +136,6 @@ def test_missing_catalog_without_demo_is_a_clear_error(tmp_path: Path) -> None:
 def test_model_versions_ignore_unfinished_exports(tmp_path: Path) -> None:
     for name in ("1", "3", ".tmp-4", "notes"):
         (tmp_path / "cars" / name).mkdir(parents=True)
-    assert runner.model_versions(tmp_path, "cars") == [1, 3]
-    assert runner.model_versions(tmp_path, "missing") == []
+    (tmp_path / "cars" / "5").write_text("a stray file, not an export")
+    assert model_versions(tmp_path, "cars") == [1, 3]
+    assert model_versions(tmp_path, "missing") == []

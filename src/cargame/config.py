@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = Path(os.environ.get("CARGAME_CONFIG_DIR", PROJECT_ROOT / "configs"))
 
 
 class ConfigError(ValueError):
@@ -88,9 +87,10 @@ def load_config(profile: str | None = None, environ: Mapping[str, str] | None = 
     environ = os.environ if environ is None else environ
     profile = profile or environ.get("CARGAME_PROFILE", "default")
     data: dict[str, dict[str, Any]] = {}
-    files = [CONFIG_DIR / "default.toml"]
+    config_dir = Path(environ.get("CARGAME_CONFIG_DIR", PROJECT_ROOT / "configs"))
+    files = [config_dir / "default.toml"]
     if profile != "default":
-        files.append(CONFIG_DIR / f"{profile}.toml")
+        files.append(config_dir / f"{profile}.toml")
     if environ.get("CARGAME_CONFIG"):
         files.append(Path(environ["CARGAME_CONFIG"]))
     for file in files:

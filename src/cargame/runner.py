@@ -17,10 +17,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from cargame import catalog as catalog_module
+from cargame.clients import model_path
 from cargame.config import Config
+from cargame.exports import model_versions
 
 PR_SET_PDEATHSIG = 1  # prctl option: signal the child when its parent dies
 
@@ -50,14 +51,6 @@ def _run_step(command: list[str], what: str, progress: Callable[[str], None]) ->
     )
     if result.returncode != 0:
         raise StartupError(f"{what} failed (exit {result.returncode}); see the output above")
-
-
-def model_versions(models_dir: Path, name: str) -> list[int]:
-    """Exported versions of a model (complete folders only)."""
-    folder = models_dir / name
-    if not folder.is_dir():
-        return []
-    return sorted(int(entry.name) for entry in folder.iterdir() if entry.name.isdigit())
 
 
 def prepare(config: Config, progress: Callable[[str], None]) -> None:
@@ -120,7 +113,7 @@ def services(config: Config, progress: Callable[[str], None]) -> Iterator[None]:
             ("model", "serving", config.get("run", "start_model_server")),
             ("explainer", "explainer", config.get("run", "start_explainer")),
         ):
-            status_url = f"{config.get(section, 'url').rstrip('/')}/v1/models/{name}"
+            status_url = model_path(config.get(section, "url"), name, None)
             process = None
             if wanted:
                 progress(f"==> starting the {service} server on port {config.get(section, 'port')}")
