@@ -28,6 +28,7 @@ from cargame.game import GameData
 
 SECRET_FILE = "secret_key"  # under [paths] var, for the default profile only
 SECRET_BYTES = 32
+MIN_SECRET_LENGTH = 16  # a configured key shorter than this is a placeholder, not a secret
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -54,13 +55,7 @@ def create_app(config: Config) -> DashProxy:
 def create_server(config: Config) -> Flask:
     """The Flask server with session cookie settings and security headers."""
     server = Flask("cargame")
-    server.config.update(
-        SECRET_KEY=secret_key(config),
-        SESSION_COOKIE_NAME="cargame_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(config.get("web", "https")),
-    )
+    configure_sessions(server, config)
 
     proxies = int(config.get("web", "trusted_proxies"))
     if proxies:
@@ -77,19 +72,35 @@ def create_server(config: Config) -> Flask:
     return server
 
 
+def configure_sessions(server: Flask, config: Config) -> None:
+    """The secret key and the session cookie: HttpOnly, SameSite, Secure when served over HTTPS."""
+    server.config.update(
+        SECRET_KEY=secret_key(config),
+        SESSION_COOKIE_NAME="cargame_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config.get("web", "https")),
+    )
+
+
 def secret_key(config: Config) -> str:
     """`[web] secret_key`; when empty in the default profile, one kept in `[paths] var`.
 
     Every other profile must set it: workers and restarts need the same key to read sessions.
     """
     configured = str(config.get("web", "secret_key"))
-    if configured:
-        return configured
-    if config.profile != "default":
+    if config.profile == "default" and not configured:
+        return _kept_secret(config)
+    if len(configured) < MIN_SECRET_LENGTH:
         raise ConfigError(
-            "[web] secret_key (CARGAME_WEB_SECRET_KEY) is required "
-            f"in the {config.profile!r} profile"
+            f"[web] secret_key (CARGAME_WEB_SECRET_KEY) of at least {MIN_SECRET_LENGTH} "
+            f"characters is required in the {config.profile!r} profile, "
+            "the same value in every web process"
         )
+    return configured
+
+
+def _kept_secret(config: Config) -> str:
     path = config.path("var") / SECRET_FILE
     if not path.is_file():
         _write_new_secret(path)

@@ -22,6 +22,7 @@ from cargame.accounts.auth import register_accounts
 from cargame.accounts.context import EXTENSION
 from cargame.accounts.db import create_db_engine, session_factory
 from cargame.accounts.models import User, utc_now
+from cargame.app import configure_sessions
 from cargame.config import Config, load_config
 from cargame.game import GameData, Prediction, Round, new_game
 
@@ -140,6 +141,7 @@ def config(tmp_path: Path, sqlite_url: str) -> Config:
 def server(config: Config) -> Flask:
     server = Flask(__name__)
     server.config["TESTING"] = True
+    configure_sessions(server, config)
     register_accounts(server, config)
     return server
 

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import throttle
-from cargame.accounts.auth import configure_sessions, safe_next
+from cargame.accounts.auth import safe_next
 from cargame.accounts.models import LoginFailure, User
+from cargame.app import configure_sessions
 from cargame.config import Config, ConfigError, load_config
 
 from .conftest import PASSWORD, AuthActions
@@ -200,20 +201,22 @@ def test_many_failures_from_one_address_pause_every_username(
 
 def test_session_cookie_flags(client: FlaskClient, auth: AuthActions, config: Config) -> None:
     auth.csrf_token("/login")
-    cookie = client.get_cookie("session")
+    cookie = client.get_cookie("cargame_session")
     assert cookie is not None
     assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
 
     secure = Flask(__name__)
     configure_sessions(secure, config.with_overrides({"web": {"https": True}}))
     assert secure.config["SESSION_COOKIE_SECURE"] is True
-    assert secure.config["USE_SESSION_FOR_NEXT"] is True
+    assert client.application.config["USE_SESSION_FOR_NEXT"] is True
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:
     production = load_config("production", environ={})
     with pytest.raises(ConfigError, match="secret_key"):
         configure_sessions(Flask(__name__), production)
+    with pytest.raises(ConfigError, match="at least 16 characters"):
+        configure_sessions(Flask(__name__), production.with_overrides({"web": {"secret_key": "x"}}))
     keyed = production.with_overrides({"web": {"secret_key": "k" * 40}})
     server = Flask(__name__)
     configure_sessions(server, keyed)

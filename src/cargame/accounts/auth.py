@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
@@ -18,13 +17,12 @@ from cargame.accounts import passwords, throttle
 from cargame.accounts.context import claim_guest_games, db_session, init_database
 from cargame.accounts.guard import register_callback_guard
 from cargame.accounts.models import User
-from cargame.config import Config, ConfigError
+from cargame.config import Config
 
 blueprint = Blueprint("accounts", __name__, template_folder="templates")
 
 NEXT_KEY = "next"  # the session key flask-login uses with USE_SESSION_FOR_NEXT
 DEFAULT_NEXT = "/"
-MIN_PRODUCTION_SECRET_LENGTH = 16
 CSRF_MESSAGE = "This form expired or did not come from this site. Please try again."
 
 
@@ -180,30 +178,6 @@ def next_player() -> ResponseReturnValue:
     return redirect(DEFAULT_NEXT)
 
 
-def configure_sessions(server: Flask, config: Config) -> None:
-    """Secret key and cookie flags; production refuses to start without `[web] secret_key`."""
-    secret = str(config.get("web", "secret_key"))
-    if config.profile == "production" and len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
-        raise ConfigError(
-            "[web] secret_key must be set (at least 16 characters) in production: "
-            "set CARGAME_WEB_SECRET_KEY, the same value in every web process"
-        )
-    if secret:
-        server.secret_key = secret
-    elif not server.secret_key:
-        server.secret_key = secrets.token_hex(32)  # one process only; sessions end on restart
-    https = bool(config.get("web", "https"))
-    server.config.update(
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=https,
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=https,
-        USE_SESSION_FOR_NEXT=True,
-    )
-
-
 def _load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
@@ -215,7 +189,8 @@ def register_accounts(
     server: Flask, config: Config, login_manager: LoginManager | None = None
 ) -> None:
     """Sessions, database (migrated), flask-login, the auth pages and the Dash callback guard."""
-    configure_sessions(server, config)
+    # After signing in, return to the page that asked for it (kept in the session, not the URL).
+    server.config["USE_SESSION_FOR_NEXT"] = True
     init_database(server, config)
     manager = login_manager or getattr(server, "login_manager", None) or LoginManager()
     if getattr(server, "login_manager", None) is not manager:
