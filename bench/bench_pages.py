@@ -61,6 +61,7 @@ from cargame.catalog import Catalog, CatalogImage, make_label, split_label
 from cargame.config import Config, load_config
 from cargame.game import GameData, Round
 from cargame.media import MediaItem
+from model_service import overlay
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -92,7 +93,6 @@ CARS = [
 ]
 LABELS = [make_label(make, model) for make, model in CARS]
 GAME_PHOTOS_PER_LABEL = 3
-DISPLAY_MAX_SIDE = 560  # the explainer's overlay PNG: the photo's proportions, longest side
 GRID_SIDE = 7  # MobileNetV2's last conv grid at 224 px, the explainer's `heatmap`
 COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
 VARIANTS = ("urls", "heatmaps_inline", "all_inline")
@@ -186,21 +186,9 @@ class InstantServices:
         if key not in self.explanations:
             rng = np.random.default_rng(int(hashlib.sha256(repr(key).encode()).hexdigest()[:8], 16))
             grid = np.clip(rng.normal(0.4, 0.3, (GRID_SIDE, GRID_SIDE)), 0, 1)
-            self.explanations[key] = (render_overlay(photo, grid), np.round(grid, 4).tolist())
+            picture = overlay.render_overlay(overlay.display_photo(photo), grid)
+            self.explanations[key] = (picture, np.round(grid, 4).tolist())
         return self.explanations[key]
-
-
-def render_overlay(photo: bytes, grid: np.ndarray) -> bytes:
-    """The photo at display size with the grid blended over it in viridis-like colours."""
-    # As `model_service.gradcam.display_photo`: the photo's proportions, at most 560 px a side.
-    shown = Image.open(io.BytesIO(photo)).convert("RGB")
-    shown.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
-    upscaled = Image.fromarray(np.uint8(grid * 255)).resize(shown.size, Image.Resampling.BICUBIC)
-    heat = np.asarray(upscaled, dtype=np.float32)[..., None] / 255
-    colour = np.concatenate([68 + 185 * heat, 1 + 230 * heat, 84 - 47 * heat], axis=2)
-    alpha = 0.15 + 0.45 * heat  # the explainer's ALPHA_RANGE
-    blended = (1 - alpha) * np.asarray(shown, dtype=np.float32) + alpha * colour
-    return encode(Image.fromarray(np.uint8(np.round(blended))), "PNG")
 
 
 # --- the game store as the predecessor would have kept it ---------------------------------

@@ -26,7 +26,7 @@ import tensorflow as tf
 from aiohttp import web
 
 from cargame.catalog import Catalog, CatalogImage
-from model_service import gradcam, serving, webio
+from model_service import gradcam, overlay, serving, webio
 from model_service.export import KERAS_FILE, read_metadata
 from model_service.model_repository import ModelRepository, version_folders
 from model_service.preprocess import decode_and_resize
@@ -168,7 +168,7 @@ class Explainer:
             group = list({keys[i]: i for i in missing if classes[i] == class_index}.values())
             photos = model.photos([targets[i].image_bytes for i in group])
             for i, heatmap in zip(group, model.heatmaps(photos, class_index), strict=True):
-                photo = gradcam.display_photo(targets[i].image_bytes)
+                photo = overlay.display_photo(targets[i].image_bytes)
                 results[keys[i]] = render_result(photo, heatmap)
                 self.cache.set(keys[i], results[keys[i]])
         return results
@@ -179,9 +179,9 @@ EXPLAINER = web.AppKey("explainer", Explainer)
 
 def render_result(photo: np.ndarray, heatmap: np.ndarray) -> dict[str, Any]:
     """The cacheable part of an explanation: overlay PNG and the small heatmap grid."""
-    grid = gradcam.heatmap_grid(heatmap)
+    grid = overlay.heatmap_grid(heatmap)
     return {
-        "overlay_png_b64": base64.b64encode(gradcam.render_overlay(photo, heatmap)).decode(),
+        "overlay_png_b64": base64.b64encode(overlay.render_overlay(photo, heatmap)).decode(),
         "heatmap": np.round(grid.astype(np.float64), 4).tolist(),
         "grid_size": list(grid.shape),
     }

@@ -18,7 +18,7 @@ import pytest_asyncio
 from PIL import Image
 
 from cargame.catalog import Catalog
-from model_service import explainer, gradcam
+from model_service import explainer, gradcam, overlay
 
 LIMITS = {"max_body_bytes": 2_000_000, "max_image_pixels": 1_000_000}
 
@@ -56,10 +56,10 @@ class TestHeatmapMaths:
     def test_large_grids_are_averaged_down(self) -> None:
         heatmap = np.zeros((28, 28), dtype=np.float32)
         heatmap[:14, :14] = 1.0
-        grid = gradcam.heatmap_grid(heatmap)
+        grid = overlay.heatmap_grid(heatmap)
         assert grid.shape == (14, 14)
         assert grid[:7, :7].min() == pytest.approx(1.0) and grid[7:, 7:].max() == 0.0
-        assert gradcam.heatmap_grid(np.ones((7, 7))).shape == (7, 7)
+        assert overlay.heatmap_grid(np.ones((7, 7))).shape == (7, 7)
 
 
 class TestOverlay:
@@ -67,7 +67,7 @@ class TestOverlay:
         photo = np.zeros((40, 60, 3), dtype=np.float32)
         heatmap = np.zeros((4, 6), dtype=np.float32)
         heatmap[:2, :3] = 1.0  # hot top-left
-        png = gradcam.render_overlay(photo, heatmap)
+        png = overlay.render_overlay(photo, heatmap)
         with Image.open(io.BytesIO(png)) as image:
             assert image.format == "PNG" and image.size == (60, 40)
             pixels = np.asarray(image.convert("RGB"), dtype=int)
