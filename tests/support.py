@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 from pathlib import Path
@@ -31,3 +32,15 @@ def require_service(host: str, port: int, name: str) -> None:
         if REQUIRE_SERVICES:
             pytest.fail(message + " (CARGAME_REQUIRE_SERVICES=1)")
         pytest.skip(message)
+
+
+def free_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def b64(data: bytes) -> dict[str, str]:
+    """Binary data as TF Serving's REST API carries it: `{"b64": ...}`."""
+    return {"b64": base64.b64encode(data).decode("ascii")}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from PIL import Image, ImageDraw
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.keys import Keys
+from support import free_port
 
 from cargame import ids, state
 from cargame.catalog import Catalog, CatalogImage, make_label
@@ -175,12 +175,6 @@ class FakeExplainer:
             "cached": False,
         }
         return web.json_response({"explanations": [explanation]})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ServerThread:

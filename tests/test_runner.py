@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Any
 import psutil
 import pytest
 from dash.testing.wait import until
+from support import free_port
 from support_models import TinyExport, build_shapes_catalog
 from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 
@@ -24,12 +24,6 @@ from cargame.config import load_config
 from cargame.exports import model_versions
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run_environment(tmp_path: Path, catalog: Path, tiny_export: TinyExport) -> dict[str, str]:

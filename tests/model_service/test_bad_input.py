@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from PIL import Image
+from support import b64
 
 from model_service import explainer, serving
 
@@ -21,10 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 MAX_BODY_BYTES = 300_000
 MAX_IMAGE_PIXELS = 1_000_000
-
-
-def b64(data: bytes) -> dict[str, str]:
-    return {"b64": base64.b64encode(data).decode("ascii")}
 
 
 def png_claiming_size(width: int, height: int) -> bytes:

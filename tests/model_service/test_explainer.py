@@ -16,15 +16,12 @@ import numpy as np
 import pytest
 import pytest_asyncio
 from PIL import Image
+from support import b64
 
 from cargame.catalog import Catalog
 from model_service import explainer, gradcam, overlay
 
 LIMITS = {"max_body_bytes": 2_000_000, "max_image_pixels": 1_000_000}
-
-
-def b64(data: bytes) -> dict[str, str]:
-    return {"b64": base64.b64encode(data).decode("ascii")}
 
 
 class TestHeatmapMaths:

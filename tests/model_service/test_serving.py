@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import shutil
 from collections.abc import Callable
@@ -12,16 +11,13 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from support import b64
 
 from model_service import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
 LIMITS = {"max_body_bytes": 2_000_000, "max_image_pixels": 1_000_000}
-
-
-def b64(data: bytes) -> dict[str, str]:
-    return {"b64": base64.b64encode(data).decode("ascii")}
 
 
 def publish_version(source: Path, models_dir: Path, name: str, version: int) -> Path:

@@ -7,21 +7,17 @@ written against this contract works with the official `tensorflow/serving` image
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 import pytest_asyncio
+from support import b64
 
 from model_service import serving, tensor_json, webio
 
 B64_PHOTO_SEED = 7
-
-
-def b64(data: bytes) -> dict[str, str]:
-    return {"b64": base64.b64encode(data).decode("ascii")}
 
 
 @pytest_asyncio.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,6 +12,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from support import free_port
 
 from cargame.clients import explainer, serving
 from cargame.clients.explainer import ExplainerError
@@ -86,13 +86,6 @@ async def base_url(fake: FakeServing, aiohttp_server: ServerFactory) -> str:
 async def session() -> Any:
     async with aiohttp.ClientSession() as client_session:
         yield client_session
-
-
-def free_port() -> int:
-    """A local port nobody listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def test_model_version_is_newest_available(fake: FakeServing, base_url: str, session):
