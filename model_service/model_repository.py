@@ -57,16 +57,22 @@ class ModelRepository(Generic[Loaded]):
         self.models_dir = models_dir
         self._loader = loader
         self._served: dict[str, tuple[int, Loaded]] = {}
+        # The version served before the newest stays loaded for requests that name it: games
+        # started just before a swap pin it, and their remaining calls must still find it.
+        self._retiring: dict[str, tuple[int, Loaded]] = {}
         self._states: dict[str, dict[int, VersionState]] = {}
         self._lock = asyncio.Lock()
 
     def get(self, name: str, version: int | None = None) -> Loaded:
         """The served model, or TF Serving's NOT_FOUND message for the request."""
         served = self._served.get(name)
-        if served is None or (version is not None and served[0] != version):
-            request = f"Latest({name})" if version is None else f"Specific({name}, {version})"
-            raise webio.NotFoundError(f"Servable not found for request: {request}")
-        return served[1]
+        if served is not None and version in (None, served[0]):
+            return served[1]
+        retiring = self._retiring.get(name)
+        if retiring is not None and version == retiring[0]:
+            return retiring[1]
+        request = f"Latest({name})" if version is None else f"Specific({name}, {version})"
+        raise webio.NotFoundError(f"Servable not found for request: {request}")
 
     def served_version(self, name: str) -> int | None:
         served = self._served.get(name)
@@ -116,6 +122,10 @@ class ModelRepository(Generic[Loaded]):
         previous = self._served.get(name)
         self._served[name] = (version, loaded)
         states[version] = VersionState("AVAILABLE")
+        dropped = self._retiring.pop(name, None)
+        if dropped is not None:
+            states[dropped[0]] = VersionState("END")
         if previous is not None:
-            states[previous[0]] = VersionState("END")
+            self._retiring[name] = previous
+            states[previous[0]] = VersionState("UNLOADING")
         log.info("serving %s version %d", name, version)

@@ -111,12 +111,23 @@ async def test_new_version_is_served_without_restart(
         assert (await predict(client, body)) == before
         await asyncio.sleep(0.1)
     states = {item["version"]: item["state"] for item in status["model_version_status"]}
-    assert states == {"2": "AVAILABLE", "1": "END"}
+    assert states == {"2": "AVAILABLE", "1": "UNLOADING"}
     assert await predict(client, body, "/v1/models/tiny/versions/2") == before
-    gone = await client.post("/v1/models/tiny/versions/1:predict", json=body)
-    assert gone.status == 404
+    # A game that pinned version 1 just before the swap can still finish its calls.
+    assert await predict(client, body, "/v1/models/tiny/versions/1") == before
     metadata = await (await client.get("/v1/models/tiny/metadata")).json()
     assert metadata["model_spec"]["version"] == "2"
+    publish_version(tiny_export.version_dir, models_dir, tiny_export.name, 3)
+    for _ in range(100):
+        status = await (await client.get("/v1/models/tiny")).json()
+        newest = status["model_version_status"][0]
+        if newest["version"] == "3" and newest["state"] == "AVAILABLE":
+            break
+        await asyncio.sleep(0.1)
+    states = {item["version"]: item["state"] for item in status["model_version_status"]}
+    assert states == {"3": "AVAILABLE", "2": "UNLOADING", "1": "END"}
+    gone = await client.post("/v1/models/tiny/versions/1:predict", json=body)
+    assert gone.status == 404
 
 
 async def test_broken_new_version_keeps_the_old_one_serving(
@@ -125,7 +136,8 @@ async def test_broken_new_version_keeps_the_old_one_serving(
     (models_dir / "tiny" / "3").mkdir()  # a numbered folder without a SavedModel
     for _ in range(100):
         status = await (await client.get("/v1/models/tiny")).json()
-        if status["model_version_status"][0]["version"] == "3":
+        newest = status["model_version_status"][0]
+        if newest["version"] == "3" and newest["state"] == "AVAILABLE":
             break
         await asyncio.sleep(0.1)
     broken, current = status["model_version_status"]
