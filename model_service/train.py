@@ -245,9 +245,12 @@ def _evaluate(plan: FitPlan) -> dict[str, Any]:
         truth = training_data.label_indices(items, plan.classes)
         probabilities = np.zeros((0, len(plan.classes)))
         if items:
-            dataset = training_data.evaluation_dataset(
-                catalog, items, plan.classes, size, plan.options.batch_size
-            )
+            # The validation split was already decoded (and cached) for early stopping.
+            dataset = plan.validation if split == training_data.VALIDATION_SPLIT else None
+            if dataset is None:
+                dataset = training_data.evaluation_dataset(
+                    catalog, items, plan.classes, size, plan.options.batch_size
+                )
             probabilities = plan.built.model.predict(dataset, verbose=0)  # labels ignored
         splits[split] = evaluation.evaluate_split(probabilities, truth, plan.classes)
     samples = {split: len(catalog.split(split)) for split in SPLITS}

@@ -25,12 +25,12 @@ CONTRAST_RANGE = (0.75, 1.3)
 
 def training_items(catalog: Catalog) -> list[CatalogImage]:
     """The images the model learns from: the train split only."""
-    return [image for image in catalog.images if image.split == TRAIN_SPLIT]
+    return catalog.split(TRAIN_SPLIT)
 
 
 def validation_items(catalog: Catalog) -> list[CatalogImage]:
     """The images that steer early stopping: the validation split only."""
-    return [image for image in catalog.images if image.split == VALIDATION_SPLIT]
+    return catalog.split(VALIDATION_SPLIT)
 
 
 def class_weights(item_labels: Sequence[str], classes: Sequence[str]) -> dict[int, float]:
