@@ -55,12 +55,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from cargame import extensions, ids, state
 from cargame.app import create_app
-from cargame.catalog import Catalog, CatalogImage, make_label, split_label
 from cargame.config import Config, load_config
-from cargame.game import GameData, Round
-from cargame.media import MediaItem
+from cargame.domain.catalog import Catalog, CatalogImage, make_label, split_label
+from cargame.domain.game import GameData, Round
+from cargame.web import extensions, ids, state
+from cargame.web.media import MediaItem
 from model_service import overlay
 
 CHROMIUM = "/usr/bin/chromium"

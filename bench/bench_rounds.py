@@ -26,10 +26,16 @@ from aiohttp import web
 from bench_support import serve_in_thread
 from cachelib import SimpleCache
 
-from cargame.catalog import Catalog, CatalogImage
 from cargame.clients import explainer, serving
-from cargame.media import MediaStore
-from cargame.rounds import GameSettings, fetch_answers, pick_images, prepare_game, read_images
+from cargame.domain.catalog import Catalog, CatalogImage
+from cargame.domain.rounds import (
+    GameSettings,
+    fetch_answers,
+    pick_images,
+    prepare_game,
+    read_images,
+)
+from cargame.web.media import MediaStore
 
 LABELS = [f"Make{make}/Model{model}" for make in range(8) for model in range(6)]
 PHOTO_BYTES = 150_000  # a typical game JPEG

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from cargame.catalog import split_label
+from cargame.domain.catalog import split_label
 
 TOP_K = 5
 CONFUSED_PAIRS = 10  # the report lists this many most-confused (true, predicted) pairs

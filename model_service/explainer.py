@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 from aiohttp import web
 
-from cargame.catalog import Catalog, CatalogImage
+from cargame.domain.catalog import Catalog, CatalogImage
 from model_service import gradcam, overlay, serving, webio
 from model_service.export import KERAS_FILE, read_metadata
 from model_service.model_repository import ModelRepository, version_folders

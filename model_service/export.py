@@ -20,7 +20,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from cargame.exports import model_versions
+from cargame.domain.exports import model_versions
 from model_service import evaluation as evaluation_report
 from model_service.preprocess import decode_and_resize_batch
 

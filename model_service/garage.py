@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cargame.catalog import Catalog, CatalogError, CatalogImage, assign_splits, exists
+from cargame.domain.catalog import Catalog, CatalogError, CatalogImage, assign_splits, exists
 from model_service.garage_designs import CarDesign, all_designs
 from model_service.garage_paint import BoundingBox
 from model_service.garage_render import render_photo, render_reference

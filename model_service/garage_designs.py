@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cargame.catalog import make_label
+from cargame.domain.catalog import make_label
 
 Point = tuple[float, float]
 

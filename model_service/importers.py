@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cargame import catalog as catalog_format
-from cargame.catalog import Catalog, CatalogImage
+from cargame.domain import catalog as catalog_format
+from cargame.domain.catalog import Catalog, CatalogImage
 from model_service import images
 from model_service.importers_sources import (
     CarConnectionName,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from cargame.catalog import LABEL_SEPARATOR, CatalogError, make_label
+from cargame.domain.catalog import LABEL_SEPARATOR, CatalogError, make_label
 from model_service.images import IMAGE_SUFFIXES, is_image_name
 
 CSV = "csv"

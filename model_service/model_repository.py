@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from cargame.exports import model_versions
+from cargame.domain.exports import model_versions
 from model_service import webio
 
 log = logging.getLogger(__name__)

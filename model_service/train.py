@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cargame.catalog import SPLITS, Catalog, CatalogImage
+from cargame.domain.catalog import SPLITS, Catalog, CatalogImage
 from model_service import evaluation, training_data, training_models
 from model_service.export import export_model
 from model_service.training_models import BuiltModel

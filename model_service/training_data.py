@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-from cargame.catalog import Catalog, CatalogImage
+from cargame.domain.catalog import Catalog, CatalogImage
 from model_service.preprocess import load_image
 
 TRAIN_SPLIT = "train"

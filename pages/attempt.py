@@ -8,11 +8,11 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
 
-from cargame import ids, state
-from cargame import layout as ui
-from cargame.catalog import make_label, split_label
-from cargame.game import GameData, GameError
-from cargame.media import media_url
+from cargame.domain.catalog import make_label, split_label
+from cargame.domain.game import GameData, GameError
+from cargame.web import components as ui
+from cargame.web import ids, state
+from cargame.web.media import media_url
 
 PATH = "/attempt"
 

@@ -12,13 +12,13 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
-from cargame import ids
-from cargame import layout as ui
 from cargame.accounts.context import SaveStatus, save_status
-from cargame.catalog import display_name
-from cargame.extensions import services
-from cargame.media import media_url
-from cargame.start_game import register_start_callback
+from cargame.domain.catalog import display_name
+from cargame.web import components as ui
+from cargame.web import ids
+from cargame.web.extensions import services
+from cargame.web.media import media_url
+from cargame.web.start import register_start_callback
 
 logger = logging.getLogger(__name__)
 

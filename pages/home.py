@@ -7,11 +7,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_extensions.enrich import DashProxy
 
-from cargame import ids, state
-from cargame import layout as ui
-from cargame.extensions import services
-from cargame.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS
-from cargame.start_game import register_start_callback
+from cargame.domain.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS
+from cargame.web import components as ui
+from cargame.web import ids, state
+from cargame.web.extensions import services
+from cargame.web.start import register_start_callback
 
 dash.register_page(__name__, path="/", title=ui.APP_TITLE, name="Play")
 

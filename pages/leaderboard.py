@@ -9,10 +9,10 @@ import dash_bootstrap_components as dbc
 from dash import html
 from flask import has_request_context
 
-from cargame import layout as ui
 from cargame.accounts import records
 from cargame.accounts.context import db_session, when_records_unavailable
-from cargame.ids import component_id
+from cargame.web import components as ui
+from cargame.web.ids import component_id
 
 PATH = "/leaderboard"
 BY_WINS = component_id("leaderboard", "by-wins")

@@ -8,11 +8,11 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from flask_login import current_user
 
-from cargame import layout as ui
 from cargame.accounts import records
 from cargame.accounts.context import db_session, when_records_unavailable
 from cargame.accounts.guard import require_role
-from cargame.ids import component_id
+from cargame.web import components as ui
+from cargame.web.ids import component_id
 
 PATH = "/profile"
 SUMMARY = component_id("profile", "summary")

@@ -12,13 +12,13 @@ from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
 from sqlalchemy.exc import SQLAlchemyError
 
-from cargame import ids, state
-from cargame import layout as ui
 from cargame.accounts.context import save_finished_game
-from cargame.catalog import display_name
-from cargame.extensions import services
-from cargame.game import GameData
-from cargame.media import media_url
+from cargame.domain.catalog import display_name
+from cargame.domain.game import GameData
+from cargame.web import components as ui
+from cargame.web import ids, state
+from cargame.web.extensions import services
+from cargame.web.media import media_url
 
 logger = logging.getLogger(__name__)
 

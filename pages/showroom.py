@@ -7,10 +7,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 from dash_extensions.enrich import DashProxy
 
-from cargame import ids
-from cargame import layout as ui
-from cargame.catalog import CatalogError, display_name
-from cargame.extensions import services
+from cargame.domain.catalog import CatalogError, display_name
+from cargame.web import components as ui
+from cargame.web import ids
+from cargame.web.extensions import services
 
 ALL_MAKES = "all"
 # Up to this many models the whole showroom is one page; bigger catalogs show one make at a

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cargame.catalog import Catalog, CatalogImage, assign_splits, make_label
+from cargame.domain.catalog import Catalog, CatalogImage, assign_splits, make_label
 
 if TYPE_CHECKING:
     from model_service.training_models import BuiltModel

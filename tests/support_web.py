@@ -26,10 +26,10 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.keys import Keys
 from support import free_port
 
-from cargame import ids, state
-from cargame.catalog import Catalog, CatalogImage, make_label
 from cargame.config import Config, load_config
-from cargame.game import GameData
+from cargame.domain.catalog import Catalog, CatalogImage, make_label
+from cargame.domain.game import GameData
+from cargame.web import ids, state
 
 MODEL_NAME = "cars"
 MODEL_VERSION = 3

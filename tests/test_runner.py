@@ -19,9 +19,10 @@ from support import free_port
 from support_models import TinyExport, build_shapes_catalog
 from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 
-from cargame import ids, runner
+from cargame import runner
 from cargame.config import load_config
-from cargame.exports import model_versions
+from cargame.domain.exports import model_versions
+from cargame.web import ids
 
 pytestmark = pytest.mark.slow
 

@@ -20,11 +20,12 @@ from dash_extensions.enrich import DashProxy, MultiplexerTransform
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from cargame import extensions, ids, layout, media, state
 from cargame.accounts import auth as accounts_auth
 from cargame.accounts import menu
 from cargame.config import Config, ConfigError
-from cargame.game import GameData
+from cargame.domain.game import GameData
+from cargame.web import components as layout
+from cargame.web import extensions, ids, media, state
 
 SECRET_FILE = "secret_key"  # under [paths] var, for the default profile only
 SECRET_BYTES = 32

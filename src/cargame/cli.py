@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from cargame.accounts.cli import add_users_parser
-from cargame.catalog import CatalogError
 from cargame.config import Config, ConfigError, load_config
+from cargame.domain.catalog import CatalogError
 
 
 def progress(message: str) -> None:
@@ -53,7 +53,7 @@ def _data_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def _train(args: argparse.Namespace, config: Config) -> int:
-    from cargame.catalog import Catalog
+    from cargame.domain.catalog import Catalog
     from model_service import train
 
     settings = config.section("train")
@@ -106,7 +106,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def _precompute(args: argparse.Namespace, config: Config) -> int:
-    from cargame.catalog import Catalog
+    from cargame.domain.catalog import Catalog
     from model_service import explainer
 
     catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
@@ -129,7 +129,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _web(args: argparse.Namespace, config: Config) -> int:
-    from cargame import web
+    from cargame.web import server as web
 
     web.serve(config)
     return 0

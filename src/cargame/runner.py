@@ -18,10 +18,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 
-from cargame import catalog as catalog_module
 from cargame.clients import model_path
 from cargame.config import Config
-from cargame.exports import model_versions
+from cargame.domain import catalog as catalog_module
+from cargame.domain.exports import model_versions
 
 PR_SET_PDEATHSIG = 1  # prctl option: signal the child when its parent dies
 
@@ -150,7 +150,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run(config: Config, progress: Callable[[str], None]) -> int:
     """Everything `cargame run` does; returns the exit code."""
-    from cargame import web
+    from cargame.web import server as web
 
     signal.signal(signal.SIGTERM, _interrupt)
     # A shell starting us in the background ignores SIGINT; Ctrl-C/kill -INT must still stop us.

@@ -24,7 +24,7 @@ from cargame.accounts.db import create_db_engine, session_factory
 from cargame.accounts.models import User, utc_now
 from cargame.app import configure_sessions
 from cargame.config import Config, load_config
-from cargame.game import GameData, Prediction, Round, new_game
+from cargame.domain.game import GameData, Prediction, Round, new_game
 
 PASSWORD = "correct horse battery"
 LABELS = ["Audi/A4", "Audi/TT", "BMW/M3", "Ford/Focus"]

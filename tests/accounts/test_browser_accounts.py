@@ -13,10 +13,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 
-from cargame import ids
 from cargame.accounts.menu import ACCOUNT_MENU
 from cargame.app import create_app
 from cargame.config import Config
+from cargame.web import ids
 
 from .conftest import PASSWORD
 

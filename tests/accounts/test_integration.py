@@ -17,13 +17,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 from support_web import DashClient
 
-from cargame import ids
 from cargame.accounts import records
 from cargame.accounts.context import EXTENSION
 from cargame.accounts.menu import ACCOUNT_MENU
 from cargame.accounts.models import Game, User
 from cargame.app import create_app
 from cargame.config import Config
+from cargame.web import ids
 
 from .conftest import AuthActions
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import records
 from cargame.accounts.models import Game, GameRound, User
-from cargame.game import GameData
+from cargame.domain.game import GameData
 
 
 def test_usernames_are_unique(

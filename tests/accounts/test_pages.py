@@ -18,7 +18,7 @@ from cargame.accounts.menu import account_links
 from cargame.accounts.models import User
 from cargame.app import create_app
 from cargame.config import Config
-from cargame.game import GameData
+from cargame.domain.game import GameData
 
 
 @pytest.fixture

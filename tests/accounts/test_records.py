@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cargame.accounts import records
 from cargame.accounts.context import save_finished_game
 from cargame.accounts.models import Game, GameRound, User
-from cargame.game import GameData, Prediction, Round, new_game
+from cargame.domain.game import GameData, Prediction, Round, new_game
 
 
 def _count(sessions: sessionmaker[Session], model: type) -> int:

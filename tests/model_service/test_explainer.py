@@ -18,7 +18,7 @@ import pytest_asyncio
 from PIL import Image
 from support import b64
 
-from cargame.catalog import Catalog
+from cargame.domain.catalog import Catalog
 from model_service import explainer, gradcam, overlay
 
 LIMITS = {"max_body_bytes": 2_000_000, "max_image_pixels": 1_000_000}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cargame.catalog import Catalog, CatalogError, CatalogImage, split_label
+from cargame.domain.catalog import Catalog, CatalogError, CatalogImage, split_label
 from model_service import garage
 from model_service.garage_car import draw_car
 from model_service.garage_designs import all_designs

@@ -16,7 +16,7 @@ from PIL import Image, ImageFile
 from support import shared_path
 
 from cargame import cli
-from cargame.catalog import Catalog
+from cargame.domain.catalog import Catalog
 from model_service import images, importers, importers_sources
 from model_service.importers_sources import (
     CarConnectionNameError,

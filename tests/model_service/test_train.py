@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cargame.catalog import Catalog, CatalogImage
+from cargame.domain.catalog import Catalog, CatalogImage
 from model_service import evaluation, train, training_data, training_models
 from model_service.export import read_metadata
 from model_service.preprocess import decode_and_resize

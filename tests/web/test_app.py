@@ -17,11 +17,11 @@ import redis
 from PIL import Image
 
 from cargame import app as app_module
-from cargame import ids
 from cargame.app import create_app
-from cargame.catalog import Catalog, CatalogImage, display_name, split_label
 from cargame.config import ConfigError, load_config
-from cargame.game import score
+from cargame.domain.catalog import Catalog, CatalogImage, display_name, split_label
+from cargame.domain.game import score
+from cargame.web import ids
 
 MAX_PAYLOAD_BYTES = 20_000  # per page change, images travel by URL
 
@@ -484,7 +484,7 @@ def test_the_web_tier_never_imports_tensorflow(web_config) -> None:
 def test_serve_runs_the_app_on_the_configured_address(web_config, monkeypatch) -> None:
     from flask import Flask
 
-    from cargame import web
+    from cargame.web import server as web
 
     calls = []
     monkeypatch.setattr(web.waitress, "serve", lambda app, **options: calls.append((app, options)))

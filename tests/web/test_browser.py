@@ -19,8 +19,8 @@ from selenium.webdriver.common.by import By
 from support_web import BROWSER_TIMEOUT as TIMEOUT
 from support_web import click, guess_with_keyboard, start
 
-from cargame import ids
 from cargame.app import create_app
+from cargame.web import ids
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cargame.game import GameData, GameError, Prediction, Round, new_game, score
+from cargame.domain.game import GameData, GameError, Prediction, Round, new_game, score
 
 LABELS = ["Audi/A4", "Audi/Q5", "BMW/X5", "Ford/Fiesta", "Tesla/Model S", "Volvo/XC90"]
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_caching import Cache
 
-from cargame.media import MediaStore, media_blueprint, media_url
+from cargame.web.media import MediaStore, media_blueprint, media_url
 
 JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-body" * 10
 PNG = b"\x89PNG\r\n\x1a\n" + b"overlay"

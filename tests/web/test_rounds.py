@@ -15,11 +15,11 @@ import pytest_asyncio
 from aiohttp import web
 from cachelib import SimpleCache
 
-from cargame.catalog import Catalog, CatalogImage
 from cargame.clients.serving import ServingError
 from cargame.config import load_config
-from cargame.media import MediaStore
-from cargame.rounds import GamePreparationError, GameSettings, pick_images, prepare_game
+from cargame.domain.catalog import Catalog, CatalogImage
+from cargame.domain.rounds import GamePreparationError, GameSettings, pick_images, prepare_game
+from cargame.web.media import MediaStore
 
 LABELS = ["Audi/A4", "BMW/X5", "Ford/Fiesta", "Tesla/Model S", "Volvo/XC90", "VW/Golf"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

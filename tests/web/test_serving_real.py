@@ -19,8 +19,8 @@ from cachelib import SimpleCache
 
 from cargame.clients import serving
 from cargame.clients.serving import ServingError
-from cargame.media import MediaStore
-from cargame.rounds import GameSettings, prepare_game
+from cargame.domain.rounds import GameSettings, prepare_game
+from cargame.web.media import MediaStore
 
 pytestmark = pytest.mark.slow
 

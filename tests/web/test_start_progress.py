@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cachelib import SimpleCache
 
-from cargame.start_game import percent, progress_recorder
+from cargame.web.start import percent, progress_recorder
 
 
 def test_recorder_stores_each_step_for_the_poller() -> None:

@@ -12,8 +12,8 @@ import pytest
 import redis
 from flask import Flask, session
 
-from cargame import state
-from cargame.game import GameData, Prediction, Round, new_game
+from cargame.domain.game import GameData, Prediction, Round, new_game
+from cargame.web import state
 
 SESSION_A, SESSION_B = "session-a-" + "x" * 30, "session-b-" + "y" * 30
 

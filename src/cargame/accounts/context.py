@@ -16,7 +16,7 @@ from cargame.accounts import migrations, records
 from cargame.accounts.db import create_db_engine, database_url, session_factory
 from cargame.accounts.models import Game, utc_now
 from cargame.config import Config
-from cargame.game import GameData
+from cargame.domain.game import GameData
 
 logger = logging.getLogger(__name__)
 RECORDS_UNAVAILABLE = "The records are unavailable right now. Please try again in a minute."

@@ -14,7 +14,7 @@ from dash.development.base_component import Component
 from dash_extensions.enrich import DashProxy
 from flask_login import current_user
 
-from cargame import ids
+from cargame.web import ids
 
 ACCOUNT_MENU = ids.component_id("shell", "account")
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from cargame.accounts.models import Game, GameRound, User, utc_now
-from cargame.catalog import split_label
-from cargame.game import GameData
+from cargame.domain.catalog import split_label
+from cargame.domain.game import GameData
 
 Period = Literal["today", "week", "all"]
 Ranking = Literal["wins", "points"]

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from cargame.clients import ServiceError, model_path, request_json
-from cargame.game import Prediction
+from cargame.domain.game import Prediction
 
 SIGNATURE_NAME = "serving_default"
 TOP_K = 5  # the game shows the AI's five best guesses

@@ -17,12 +17,12 @@ from typing import Any
 from flask import Flask, current_app
 from flask_caching import Cache
 
-from cargame import rounds
-from cargame.catalog import MANIFEST, Catalog, CatalogError, CatalogImage, split_label
 from cargame.clients.serving import ServingError
 from cargame.config import Config
-from cargame.game import GameData
-from cargame.media import MediaStore, media_url
+from cargame.domain import rounds
+from cargame.domain.catalog import MANIFEST, Catalog, CatalogError, CatalogImage, split_label
+from cargame.domain.game import GameData
+from cargame.web.media import MediaStore, media_url
 
 logger = logging.getLogger(__name__)
 

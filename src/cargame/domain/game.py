@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from cargame.catalog import split_label
+from cargame.domain.catalog import split_label
 
 Stage = Literal["attempt", "result", "finished"]
 Winner = Literal["player", "ai", "draw"]

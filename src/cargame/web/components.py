@@ -14,10 +14,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from cargame import ids, state
 from cargame.accounts import menu
-from cargame.catalog import display_name
-from cargame.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS, GameData
+from cargame.domain.catalog import display_name
+from cargame.domain.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS, GameData
+from cargame.web import ids, state
 
 APP_TITLE = "Beat the AI · Car Edition"
 

@@ -27,7 +27,7 @@ from dash_extensions.enrich import Serverside, ServersideBackend, ServersideOutp
 from flask import Flask, current_app, request, session
 
 from cargame.config import Config
-from cargame.game import GameData
+from cargame.domain.game import GameData
 
 logger = logging.getLogger(__name__)
 

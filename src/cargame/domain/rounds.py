@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from cargame.catalog import Catalog, CatalogImage
 from cargame.clients import explainer, serving
 from cargame.config import Config
-from cargame.game import GameData, Prediction, Round, new_game
-from cargame.media import MediaStore
+from cargame.domain.catalog import Catalog, CatalogImage
+from cargame.domain.game import GameData, Prediction, Round, new_game
+from cargame.web.media import MediaStore
 
 logger = logging.getLogger(__name__)
 

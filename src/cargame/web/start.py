@@ -14,8 +14,8 @@ from dash import Input, Output, no_update
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
 
-from cargame import extensions, ids, state
-from cargame.extensions import GameStartError, services
+from cargame.web import extensions, ids, state
+from cargame.web.extensions import GameStartError, services
 
 PROGRESS_SHOWN, PROGRESS_HIDDEN = "text-body-secondary mt-3", "d-none"
 PROGRESS_SECONDS = 120  # longer than any game start (timeouts: 15 s predict, 30 s explain)
