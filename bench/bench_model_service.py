@@ -47,13 +47,13 @@ def export_models(models_dir: Path, backbone: str) -> tuple[int, int]:
     import keras
     import tensorflow as tf
 
-    from model_service import export, training_models
+    from model_service.training import export, models
 
     keras.utils.set_random_seed(1)
-    if backbone == training_models.MOBILENET_V2:
-        built = training_models.build_mobilenet_v2(len(LABELS), weights="none")
+    if backbone == models.MOBILENET_V2:
+        built = models.build_mobilenet_v2(len(LABELS), weights="none")
     else:
-        built = training_models.build_small_cnn(len(LABELS))
+        built = models.build_small_cnn(len(LABELS))
     export.export_model(
         built.model,
         LABELS,
@@ -106,8 +106,8 @@ def start_service(code: str, url: str) -> subprocess.Popen[bytes]:
 
 def model_server(models_dir: Path, port: int) -> subprocess.Popen[bytes]:
     code = (
-        "from pathlib import Path; from model_service import serving; "
-        f"serving.run_server(Path({str(models_dir)!r}), host='127.0.0.1', port={port}, "
+        "from pathlib import Path; from model_service.serving import server; "
+        f"server.run_server(Path({str(models_dir)!r}), host='127.0.0.1', port={port}, "
         f"max_body_bytes={MAX_BODY_BYTES}, max_image_pixels=40_000_000, poll_seconds=60)"
     )
     return start_service(code, f"http://127.0.0.1:{port}/v1/models/cars")
@@ -115,8 +115,8 @@ def model_server(models_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 def explainer_server(models_dir: Path, cache_dir: Path, port: int) -> subprocess.Popen[bytes]:
     code = (
-        "from pathlib import Path; from model_service import explainer; "
-        f"explainer.run_server(Path({str(models_dir)!r}), Path({str(cache_dir)!r}), "
+        "from pathlib import Path; from model_service.explain import server; "
+        f"server.run_server(Path({str(models_dir)!r}), Path({str(cache_dir)!r}), "
         f"host='127.0.0.1', port={port}, max_body_bytes={MAX_BODY_BYTES}, "
         "max_image_pixels=40_000_000, cache_size_bytes=10**9, poll_seconds=2.0)"
     )
@@ -137,7 +137,7 @@ def model_pixels(photos: list[bytes], image_size: tuple[int, int]) -> np.ndarray
     """The photos as the model sees them, via the one preprocessing function."""
     import tensorflow as tf
 
-    from model_service.preprocess import decode_and_resize
+    from model_service.training.preprocess import decode_and_resize
 
     return np.stack([decode_and_resize(tf.constant(photo), image_size).numpy() for photo in photos])
 

@@ -61,7 +61,7 @@ from cargame.domain.catalog import Catalog, CatalogImage, make_label, split_labe
 from cargame.domain.game import GameData, Round
 from cargame.web import extensions, ids, state
 from cargame.web.media import MediaItem
-from model_service import overlay
+from model_service.explain import overlay
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

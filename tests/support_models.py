@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from cargame.domain.catalog import Catalog, CatalogImage, assign_splits, make_label
 
 if TYPE_CHECKING:
-    from model_service.training_models import BuiltModel
+    from model_service.training.models import BuiltModel
 
 TINY_LABELS = ("Acme/Alpha", "Acme/Beta", "Zeta/Gamma")
 TINY_SIZE = (32, 32)
@@ -104,8 +104,8 @@ def _train_tiny_model(image_size: tuple[int, int]) -> BuiltModel:
     import keras
     import tensorflow as tf
 
-    from model_service.preprocess import decode_and_resize
-    from model_service.training_models import build_small_cnn
+    from model_service.training.models import build_small_cnn
+    from model_service.training.preprocess import decode_and_resize
 
     keras.utils.set_random_seed(3)
     built = build_small_cnn(len(TINY_LABELS), image_size, filters=(8, 16), dropout=0.0)
@@ -125,7 +125,7 @@ def _train_tiny_model(image_size: tuple[int, int]) -> BuiltModel:
 @pytest.fixture(scope="session")
 def tiny_export(tmp_path_factory: pytest.TempPathFactory) -> TinyExport:
     """A tiny 32x32 three-class model exported once per session in the TF Serving layout."""
-    from model_service.export import export_model
+    from model_service.training.export import export_model
 
     built = _train_tiny_model(TINY_SIZE)
     models_dir = tmp_path_factory.mktemp("models")

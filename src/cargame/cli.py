@@ -20,7 +20,7 @@ def progress(message: str) -> None:
 
 
 def _data_demo(args: argparse.Namespace, config: Config) -> int:
-    from model_service import garage
+    from model_service.garage import build as garage
 
     out = Path(args.out) if args.out else config.path("catalog")
     catalog = garage.build_demo_catalog(
@@ -31,7 +31,7 @@ def _data_demo(args: argparse.Namespace, config: Config) -> int:
 
 
 def _data_import(args: argparse.Namespace, config: Config) -> int:
-    from model_service import importers
+    from model_service.catalog import importers
 
     settings = config.section("catalog")
     catalog = importers.import_catalog(
@@ -54,7 +54,7 @@ def _data_import(args: argparse.Namespace, config: Config) -> int:
 
 def _train(args: argparse.Namespace, config: Config) -> int:
     from cargame.domain.catalog import Catalog
-    from model_service import train
+    from model_service.training import train
 
     settings = config.section("train")
     catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
@@ -76,7 +76,7 @@ def _train(args: argparse.Namespace, config: Config) -> int:
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
     if args.service == "model":
-        from model_service import serving
+        from model_service.serving import server as serving
 
         settings = config.section("serving")
         serving.run_server(
@@ -88,7 +88,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
             poll_seconds=settings["poll_seconds"],
         )
     else:
-        from model_service import explainer
+        from model_service.explain import server as explainer
 
         settings = config.section("explainer")
         explainer.run_server(
@@ -107,7 +107,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 
 def _precompute(args: argparse.Namespace, config: Config) -> int:
     from cargame.domain.catalog import Catalog
-    from model_service import explainer
+    from model_service.explain import server as explainer
 
     catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
     count = explainer.precompute(

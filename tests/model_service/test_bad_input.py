@@ -16,7 +16,8 @@ import pytest_asyncio
 from PIL import Image
 from support import b64
 
-from model_service import explainer, serving
+from model_service.explain import server as explainer
+from model_service.serving import server as serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 

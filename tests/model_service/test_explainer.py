@@ -19,7 +19,8 @@ from PIL import Image
 from support import b64
 
 from cargame.domain.catalog import Catalog
-from model_service import explainer, gradcam, overlay
+from model_service.explain import gradcam, overlay
+from model_service.explain import server as explainer
 
 LIMITS = {"max_body_bytes": 2_000_000, "max_image_pixels": 1_000_000}
 
@@ -222,7 +223,8 @@ DEMO_EPOCHS = 15
 @pytest.fixture(scope="session")
 def demo_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Catalog, Path]:
     """The demo garage and a small CNN trained on it, exported once per session."""
-    from model_service import garage, train
+    from model_service.garage import build as garage
+    from model_service.training import train
 
     root = tmp_path_factory.mktemp("demo-garage")
     catalog = garage.build_demo_catalog(root / "catalog", per_class=DEMO_PER_CLASS)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_service import export
-from model_service.preprocess import decode_and_resize, decode_and_resize_batch
-from model_service.training_models import build_small_cnn
+from model_service.training import export
+from model_service.training.models import build_small_cnn
+from model_service.training.preprocess import decode_and_resize, decode_and_resize_batch
 
 if TYPE_CHECKING:
     from support_models import TinyExport

@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from cargame.domain.catalog import Catalog, CatalogError, CatalogImage, split_label
-from model_service import garage
-from model_service.garage_car import draw_car
-from model_service.garage_designs import all_designs
-from model_service.garage_geometry import Camera
-from model_service.garage_render import PHOTO_SIZE, make_look, place, render_photo
+from model_service.garage import build as garage
+from model_service.garage.car import draw_car
+from model_service.garage.designs import all_designs
+from model_service.garage.geometry import Camera
+from model_service.garage.render import PHOTO_SIZE, make_look, place, render_photo
 
 PER_CLASS = 3
 

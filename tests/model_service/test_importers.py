@@ -17,8 +17,8 @@ from support import shared_path
 
 from cargame import cli
 from cargame.domain.catalog import Catalog
-from model_service import images, importers, importers_sources
-from model_service.importers_sources import (
+from model_service.catalog import images, importers, sources
+from model_service.catalog.sources import (
     CarConnectionNameError,
     ImportSourceError,
     parse_car_connection_name,
@@ -140,9 +140,9 @@ def test_malformed_car_connection_names_are_refused(name: str, message: str) -> 
 
 
 def test_clean_name_refuses_the_label_separator_and_tidies_spaces() -> None:
-    assert importers_sources.clean_name("  Alfa   Romeo ", "make") == "Alfa Romeo"
+    assert sources.clean_name("  Alfa   Romeo ", "make") == "Alfa Romeo"
     with pytest.raises(ValueError, match="label separator"):
-        importers_sources.clean_name("A/C", "model")
+        sources.clean_name("A/C", "model")
 
 
 # --- source detection ---------------------------------------------------------------------------

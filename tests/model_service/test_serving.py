@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from support import b64
 
-from model_service import serving
+from model_service.serving import server as serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 

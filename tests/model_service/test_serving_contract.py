@@ -15,7 +15,8 @@ import pytest
 import pytest_asyncio
 from support import b64
 
-from model_service import serving, tensor_json, webio
+from model_service.serving import server as serving
+from model_service.serving import tensor_json, webio
 
 B64_PHOTO_SEED = 7
 

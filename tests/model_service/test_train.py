@@ -11,9 +11,9 @@ import pytest
 import tensorflow as tf
 
 from cargame.domain.catalog import Catalog, CatalogImage
-from model_service import evaluation, train, training_data, training_models
-from model_service.export import read_metadata
-from model_service.preprocess import decode_and_resize
+from model_service.training import data, evaluation, models, train
+from model_service.training.export import read_metadata
+from model_service.training.preprocess import decode_and_resize
 
 
 def image(image_id: str, label: str, split: str) -> CatalogImage:
@@ -29,20 +29,20 @@ def test_training_items_exclude_validation_and_game() -> None:
         image("t2", "B/Two", "train"),
     ]
     catalog = Catalog(Path("."), "c", images)
-    assert [item.image_id for item in training_data.training_items(catalog)] == ["t1", "t2"]
-    assert [item.image_id for item in training_data.validation_items(catalog)] == ["v1"]
+    assert [item.image_id for item in data.training_items(catalog)] == ["t1", "t2"]
+    assert [item.image_id for item in data.validation_items(catalog)] == ["v1"]
 
 
 def test_class_weights_balance_unbalanced_classes() -> None:
     labels = ["A/One"] * 6 + ["B/Two"] * 2
-    weights = training_data.class_weights(labels, ["A/One", "B/Two", "C/Three"])
+    weights = data.class_weights(labels, ["A/One", "B/Two", "C/Three"])
     assert weights == pytest.approx({0: 8 / 12, 1: 2.0, 2: 1.0})
     # Each present class contributes the same total weight.
     assert 6 * weights[0] == pytest.approx(2 * weights[1])
 
 
 def test_class_weights_are_one_when_balanced() -> None:
-    weights = training_data.class_weights(["A/One", "B/Two"] * 3, ["A/One", "B/Two"])
+    weights = data.class_weights(["A/One", "B/Two"] * 3, ["A/One", "B/Two"])
     assert weights == pytest.approx({0: 1.0, 1: 1.0})
 
 
@@ -56,9 +56,9 @@ def test_auto_backbone_depends_on_the_catalog() -> None:
 
 def test_augment_is_seeded_and_keeps_shape_and_range() -> None:
     picture = tf.cast(tf.random.stateless_uniform([20, 24, 3], [1, 2], 0, 256, tf.int32), tf.uint8)
-    first = training_data.augment(picture, tf.constant([5, 6], tf.int64)).numpy()
-    again = training_data.augment(picture, tf.constant([5, 6], tf.int64)).numpy()
-    other = training_data.augment(picture, tf.constant([7, 8], tf.int64)).numpy()
+    first = data.augment(picture, tf.constant([5, 6], tf.int64)).numpy()
+    again = data.augment(picture, tf.constant([5, 6], tf.int64)).numpy()
+    other = data.augment(picture, tf.constant([7, 8], tf.int64)).numpy()
     assert first.shape == (20, 24, 3) and first.dtype == np.float32
     assert first.min() >= 0.0 and first.max() <= 255.0
     np.testing.assert_array_equal(first, again)
@@ -104,13 +104,13 @@ def test_tiny_training_run_exports_a_model_with_an_evaluation(
     shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trained_on: list[str] = []
-    original = training_data.training_dataset
+    original = data.training_dataset
 
     def recording_dataset(catalog, items, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         trained_on.extend(item.image_id for item in items)
         return original(catalog, items, *args, **kwargs)
 
-    monkeypatch.setattr(training_data, "training_dataset", recording_dataset)
+    monkeypatch.setattr(data, "training_dataset", recording_dataset)
     lines: list[str] = []
     version_dir = train.train(
         shapes_catalog, tmp_path, "cars", backbone="small-cnn", weights="none", epochs=2,
@@ -124,7 +124,7 @@ def test_tiny_training_run_exports_a_model_with_an_evaluation(
     metadata = read_metadata(version_dir)
     assert metadata["labels"] == shapes_catalog.labels
     assert metadata["backbone"] == "small-cnn"
-    assert metadata["image_size"] == list(training_models.SMALL_CNN_SIZE)
+    assert metadata["image_size"] == list(models.SMALL_CNN_SIZE)
     report = json.loads((version_dir / "evaluation.json").read_text())
     assert {"samples", "splits", "training_seconds", "epochs_run", "backbone"} <= set(report)
     assert report["samples"] == {"train": 24, "validation": 8, "game": 8}
@@ -162,7 +162,7 @@ def test_learning_rate_warms_up_then_decays() -> None:
 
 @pytest.mark.slow
 def test_mobilenet_is_flat_with_a_frozen_backbone_and_unfreezes_its_top() -> None:
-    built = training_models.build_mobilenet_v2(4, weights="none")
+    built = models.build_mobilenet_v2(4, weights="none")
     model = built.model
     assert built.image_size == (224, 224)
     assert model.output_shape == (None, 4)
@@ -170,20 +170,20 @@ def test_mobilenet_is_flat_with_a_frozen_backbone_and_unfreezes_its_top() -> Non
     assert len(model.get_layer(built.gradcam_layer).output.shape) == 4
     trainable = {layer.name for layer in model.layers if layer.trainable and layer.weights}
     assert trainable == {"predictions"}
-    training_models.unfreeze_top(model)
+    models.unfreeze_top(model)
     assert model.get_layer("Conv_1").trainable and model.get_layer("block_16_project").trainable
     assert not model.get_layer("Conv_1_bn").trainable
     assert not model.get_layer("block_14_project").trainable
 
 
 def test_weights_option_is_resolved(tmp_path: Path) -> None:
-    assert training_models.resolve_weights("none") is None
-    assert training_models.resolve_weights("imagenet") == "imagenet"
+    assert models.resolve_weights("none") is None
+    assert models.resolve_weights("imagenet") == "imagenet"
     weights = tmp_path / "backbone.h5"
     weights.write_bytes(b"")
-    assert training_models.resolve_weights(str(weights)) == str(weights)
+    assert models.resolve_weights(str(weights)) == str(weights)
     with pytest.raises(FileNotFoundError):
-        training_models.resolve_weights(str(tmp_path / "missing.h5"))
+        models.resolve_weights(str(tmp_path / "missing.h5"))
 
 
 def test_training_refuses_a_catalog_with_one_trained_class(tmp_path: Path) -> None:

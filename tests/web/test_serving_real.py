@@ -29,7 +29,7 @@ LIMITS = {"max_body_bytes": 20_000_000, "max_image_pixels": 40_000_000}
 
 @pytest_asyncio.fixture
 async def serving_url(tiny_export: Any, aiohttp_server: Any) -> str:
-    from model_service.serving import create_app
+    from model_service.serving.server import create_app
 
     server = await aiohttp_server(create_app(tiny_export.models_dir, poll_seconds=60, **LIMITS))
     return str(server.make_url("")).rstrip("/")
@@ -37,7 +37,7 @@ async def serving_url(tiny_export: Any, aiohttp_server: Any) -> str:
 
 @pytest_asyncio.fixture
 async def explainer_url(tiny_export: Any, aiohttp_server: Any, tmp_path: Path) -> str:
-    from model_service.explainer import create_app
+    from model_service.explain.server import create_app
 
     app = create_app(
         tiny_export.models_dir, tmp_path / "heatmaps", cache_size_bytes=50_000_000, **LIMITS

@@ -21,8 +21,8 @@ import keras
 import tensorflow as tf
 
 from cargame.domain.exports import model_versions
-from model_service import evaluation as evaluation_report
-from model_service.preprocess import decode_and_resize_batch
+from model_service.training import evaluation as evaluation_report
+from model_service.training.preprocess import decode_and_resize_batch
 
 SIGNATURE_NAME = "serving_default"
 INPUT_NAME = "image_bytes"

@@ -12,9 +12,6 @@ JSON parse errors are worded by Python's parser rather than rapidjson.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,15 +22,9 @@ from aiohttp import web
 from google.protobuf import json_format
 from tensorflow.core.protobuf import saved_model_pb2
 
-from model_service import tensor_json, webio
-from model_service.model_repository import ModelRepository
-
-log = logging.getLogger(__name__)
+from model_service.serving import app, tensor_json, webio
 
 DEFAULT_SIGNATURE = "serving_default"
-REPOSITORY = web.AppKey("repository", ModelRepository)
-EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
-MAX_IMAGE_PIXELS = web.AppKey("max_image_pixels", int)
 # Inference threads: TensorFlow parallelises inside an op, so a few threads saturate two cores.
 INFERENCE_THREADS = 4
 
@@ -108,23 +99,16 @@ def _validate_images(array: np.ndarray, max_image_pixels: int, key: str) -> None
             raise webio.element_error(index, error, key) from error
 
 
-def _model_and_version(request: web.Request) -> tuple[str, int | None]:
-    return request.match_info["name"], webio.parse_version(request.match_info.get("version"))
-
-
-async def model_status(request: web.Request) -> web.Response:
-    """GET /v1/models/{name}[/versions/{v}]: GetModelStatusResponse as JSON."""
-    name, version = _model_and_version(request)
-    return webio.json_response(request.app[REPOSITORY].status(name, version))
-
-
 async def model_metadata(request: web.Request) -> web.Response:
     """GET .../metadata: model_spec plus the SignatureDef map (GetModelMetadataResponse)."""
-    name, version = _model_and_version(request)
-    servable: Servable = request.app[REPOSITORY].get(name, version)
+    servable: Servable = app.requested_model(request)
     return webio.json_response(
         {
-            "model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
+            "model_spec": {
+                "name": servable.name,
+                "signature_name": "",
+                "version": str(servable.version),
+            },
             "metadata": {"signature_def": {"signature_def": servable.signature_defs}},
         }
     )
@@ -132,59 +116,28 @@ async def model_metadata(request: web.Request) -> web.Response:
 
 async def predict(request: web.Request) -> web.Response:
     """POST /v1/models/{name}[/versions/{v}]:predict in row or columnar format."""
-    name, version = _model_and_version(request)
-    servable: Servable = request.app[REPOSITORY].get(name, version)
+    servable: Servable = app.requested_model(request)
     body = await webio.read_body(request)
-    loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(
-        request.app[EXECUTOR], predict_sync, servable, body, request.app[MAX_IMAGE_PIXELS]
-    )
+    max_image_pixels = request.app[app.MAX_IMAGE_PIXELS]
+    result = await app.run_in_executor(request, predict_sync, servable, body, max_image_pixels)
     return webio.json_response(result)
-
-
-def add_model_routes(
-    app: web.Application, verb: str, handler: webio.Handler, *, metadata: bool = True
-) -> None:
-    """Status, metadata and `:verb` routes, with and without `/versions/{v}`."""
-    base = r"/v1/models/{name:[^/:]+}"
-    for prefix in (base, base + r"/versions/{version:\d+}"):
-        app.router.add_get(prefix, model_status)
-        if metadata:
-            app.router.add_get(prefix + "/metadata", model_metadata)
-        app.router.add_post(prefix + ":" + verb, handler)
-    app.router.add_route("*", "/v1/{tail:.*}", webio.malformed_request)
 
 
 def create_app(
     models_dir: Path, *, max_body_bytes: int, max_image_pixels: int, poll_seconds: float
 ) -> web.Application:
     """The model server application; models load when the app starts, not before."""
-    app = web.Application(client_max_size=max_body_bytes, middlewares=[webio.error_middleware])
-    app[REPOSITORY] = ModelRepository(Path(models_dir), load_servable)
-    app[EXECUTOR] = ThreadPoolExecutor(INFERENCE_THREADS, thread_name_prefix="predict")
-    app[MAX_IMAGE_PIXELS] = max_image_pixels
-    add_model_routes(app, "predict", predict)
-    app.cleanup_ctx.append(watch_models(REPOSITORY, poll_seconds))
-    app.on_cleanup.append(_shutdown_executor)
-    return app
-
-
-def watch_models(key: web.AppKey, poll_seconds: float) -> Any:
-    """A cleanup context: load models at start-up, then poll for new versions until shutdown."""
-
-    async def context(app: web.Application) -> Any:
-        repository: ModelRepository = app[key]
-        await repository.refresh()
-        task = asyncio.create_task(repository.watch(poll_seconds))
-        yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    return context
-
-
-async def _shutdown_executor(app: web.Application) -> None:
-    app[EXECUTOR].shutdown(wait=False, cancel_futures=True)
+    application = app.create_app(
+        models_dir,
+        load_servable,
+        threads=INFERENCE_THREADS,
+        thread_name="predict",
+        max_body_bytes=max_body_bytes,
+        max_image_pixels=max_image_pixels,
+        poll_seconds=poll_seconds,
+    )
+    app.add_model_routes(application, "predict", predict, metadata=model_metadata)
+    return application
 
 
 def run_server(
@@ -197,12 +150,10 @@ def run_server(
     poll_seconds: float,
 ) -> None:
     """Serve `models_dir` on host:port until interrupted (`cargame serve model`)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(
+    application = create_app(
         models_dir,
         max_body_bytes=max_body_bytes,
         max_image_pixels=max_image_pixels,
         poll_seconds=poll_seconds,
     )
-    log.info("model server for %s on http://%s:%d", models_dir, host, port)
-    web.run_app(app, host=host, port=port, access_log_format=webio.ACCESS_LOG_FORMAT, print=None)
+    app.run(application, host=host, port=port, description=f"model server for {models_dir}")

@@ -1,7 +1,7 @@
 """Import real photos into a catalog: CSV, `<Make>/<Model>/` folders, or Car Connection names.
 
 Each photo is read once, identified by the sha256 of its original bytes (the opaque image id),
-normalised by `model_service.images` and stored as `images/<image_id>.jpg`. One bad file never
+normalised by `catalog.images` and stored as `images/<image_id>.jpg`. One bad file never
 stops an import: it is listed in `report["skipped"]` with the reason. The catalog is built in a
 staging folder next to `dest` and renamed into place, so a failed import leaves `dest` untouched.
 """
@@ -21,8 +21,8 @@ from typing import Any
 
 from cargame.domain import catalog as catalog_format
 from cargame.domain.catalog import Catalog, CatalogImage
-from model_service import images
-from model_service.importers_sources import (
+from model_service.catalog import images
+from model_service.catalog.sources import (
     CarConnectionName,
     CarConnectionNameError,
     ImportSourceError,

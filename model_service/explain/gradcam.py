@@ -1,7 +1,7 @@
 """Grad-CAM from tf-explain: conv outputs and gradients, and the normalised class activation map.
 
 `make_heatmap` is the pure maths and `gradients_and_filters` the only place that runs the model;
-the picture is drawn by `model_service.overlay`, which needs no TensorFlow.
+the picture is drawn by `model_service.explain.overlay`, which needs no TensorFlow.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from cargame.domain.exports import model_versions
-from model_service import webio
+from model_service.serving import webio
 
 log = logging.getLogger(__name__)
 

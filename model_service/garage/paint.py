@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model_service.garage_geometry import Camera, CarBody
+from model_service.garage.geometry import Camera, CarBody
 
 Colour = tuple[int, int, int]
 BoundingBox = tuple[int, int, int, int]

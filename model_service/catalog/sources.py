@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from cargame.domain.catalog import LABEL_SEPARATOR, CatalogError, make_label
-from model_service.images import IMAGE_SUFFIXES, is_image_name
+from model_service.catalog.images import IMAGE_SUFFIXES, is_image_name
 
 CSV = "csv"
 MAKE_MODEL_FOLDERS = "make-model-folders"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_service import garage_shapes
-from model_service.garage_designs import CarDesign
-from model_service.garage_front import CHROME, CLADDING, LENS, LENS_RIM
-from model_service.garage_geometry import vertical_span
-from model_service.garage_paint import CarLook, Colour, Painter, shade
-from model_service.garage_wheels import floor_height
+from model_service.garage import shapes
+from model_service.garage.designs import CarDesign
+from model_service.garage.front import CHROME, CLADDING, LENS, LENS_RIM
+from model_service.garage.geometry import vertical_span
+from model_service.garage.paint import CarLook, Colour, Painter, shade
+from model_service.garage.wheels import floor_height
 
 TAIL_LENS: Colour = (178, 26, 30)
 TAIL_RIM: Colour = (70, 14, 16)
@@ -62,7 +62,7 @@ def draw_panel_lines(painter: Painter, design: CarDesign, look: CarLook) -> None
         painter.line(body.side(line, 0.004), line_colour, painter.metres(0.014))
     handle_colour = CHROME if design.make.trim in ("chrome", "two_tone") else shade(look.paint, 0.6)
     for x in edges[1:]:
-        handle = garage_shapes.rounded_box(0.17, 0.04, 0.015) + (x - 0.3, body.belt - 0.1)
+        handle = shapes.rounded_box(0.17, 0.04, 0.015) + (x - 0.3, body.belt - 0.1)
         painter.polygon(body.side(handle, 0.008), handle_colour)
 
 
@@ -106,11 +106,11 @@ def draw_fittings(painter: Painter, design: CarDesign, look: CarLook) -> None:
 def draw_side_lamps(painter: Painter, design: CarDesign) -> None:
     """The headlamp and tail lamp where they wrap round onto the side, kept off the ends."""
     body, model, style = painter.body, design.model, design.make.lamp
-    headlamp = garage_shapes.lamp(style, SIDE_LAMP_SCALE) * np.array([-1.0, 1.0])
+    headlamp = shapes.lamp(style, SIDE_LAMP_SCALE) * np.array([-1.0, 1.0])
     head_x, head_y = model.headlight
     head_x = max(head_x, body.front_x(head_y) + headlamp[:, 0].max() + 0.03)
     painter.polygon(body.side(headlamp + (head_x, head_y), 0.006), LENS, LENS_RIM)
-    taillamp = garage_shapes.lamp(style, SIDE_LAMP_SCALE * 0.8)
+    taillamp = shapes.lamp(style, SIDE_LAMP_SCALE * 0.8)
     tail_x, tail_y = model.taillight
     tail_x = min(tail_x, body.rear_x(tail_y) - taillamp[:, 0].max() - 0.03)
     painter.polygon(body.side(taillamp + (tail_x, tail_y), 0.006), TAIL_LENS, TAIL_RIM)

@@ -7,11 +7,11 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from model_service import garage_scene
-from model_service.garage_car import draw_car
-from model_service.garage_designs import CarDesign, all_designs
-from model_service.garage_geometry import Camera, CarBody
-from model_service.garage_paint import BoundingBox, CarLook, Colour
+from model_service.garage import scene
+from model_service.garage.car import draw_car
+from model_service.garage.designs import CarDesign, all_designs
+from model_service.garage.geometry import Camera, CarBody
+from model_service.garage.paint import BoundingBox, CarLook, Colour
 
 PHOTO_SIZE = (400, 300)
 SUPERSAMPLE = 2  # drawn at twice the size, then reduced: Pillow's polygons are not antialiased
@@ -36,7 +36,7 @@ def make_look(paint: Colour, light: np.ndarray, wheel_turn: float) -> CarLook:
 
 def sample_look(rng: np.random.Generator) -> CarLook:
     """Random paint, light and wheel rotation: independent of the car's class."""
-    paint = garage_scene.jitter(PAINTS[rng.integers(len(PAINTS))], rng, 12)
+    paint = scene.jitter(PAINTS[rng.integers(len(PAINTS))], rng, 12)
     light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(0.6, 1.0), rng.uniform(0.0, 0.8)])
     return make_look(paint, light, rng.uniform(0, 2 * math.pi))
 
@@ -128,7 +128,7 @@ def render_photo(design: CarDesign, rng: np.random.Generator) -> tuple[Image.Ima
     top, bottom = extent(camera, design)[[1, 3]]
     highest_horizon = max(0.15 * canvas[1], bottom - 0.35 * (bottom - top))
     horizon = round(rng.uniform(0.15 * canvas[1], highest_horizon))
-    image = garage_scene.draw_background(canvas, horizon, rng)
+    image = scene.draw_background(canvas, horizon, rng)
     draw_shadow(image, camera, design, rng.uniform(0.35, 0.7))
     box = draw_car(image, design, look, camera)
     image = image.reduce(SUPERSAMPLE)
@@ -146,7 +146,7 @@ def render_reference(design: CarDesign) -> tuple[Image.Image, BoundingBox]:
     look = make_look(paint, np.array([0.2, 1.0, 0.5]), 0.3)
     camera = Camera(0.45, 0.1, design.model.length / 2)
     camera = place(camera, design, canvas, 0.84, (0.5, 0.6))
-    image = garage_scene.studio_background(canvas)
+    image = scene.studio_background(canvas)
     draw_shadow(image, camera, design, 0.45)
     box = draw_car(image, design, look, camera)
     return image.reduce(SUPERSAMPLE), scaled_box(box, PHOTO_SIZE, False)

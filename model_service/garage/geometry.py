@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from model_service.garage_designs import ModelDesign
+from model_service.garage.designs import ModelDesign
 
 TUMBLEHOME = 0.14  # the roof is this fraction of the width narrower than the body
 CORNER_ROUNDING = 0.12  # metres taken off the half-width at the very ends, in plan view

@@ -15,9 +15,9 @@ import numpy as np
 from PIL import Image
 
 from cargame.domain.catalog import Catalog, CatalogError, CatalogImage, assign_splits, exists
-from model_service.garage_designs import CarDesign, all_designs
-from model_service.garage_paint import BoundingBox
-from model_service.garage_render import render_photo, render_reference
+from model_service.garage.designs import CarDesign, all_designs
+from model_service.garage.paint import BoundingBox
+from model_service.garage.render import render_photo, render_reference
 
 GENERATOR = "demo-garage"
 GENERATOR_VERSION = 1  # bump whenever the drawings change, so existing catalogs are rebuilt

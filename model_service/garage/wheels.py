@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from model_service.garage_designs import CarDesign
-from model_service.garage_front import CHROME, CLADDING
-from model_service.garage_geometry import circle
-from model_service.garage_paint import CarLook, Colour, Painter, shade
+from model_service.garage.designs import CarDesign
+from model_service.garage.front import CHROME, CLADDING
+from model_service.garage.geometry import circle
+from model_service.garage.paint import CarLook, Colour, Painter, shade
 
 TYRE: Colour = (24, 24, 26)
 WHEEL_WELL: Colour = (14, 14, 15)

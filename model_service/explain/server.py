@@ -2,19 +2,16 @@
 
 `POST /v1/models/{name}[/versions/{v}]:explain` with
 `{"instances": [{"image_bytes": {"b64": ...}, "class": "Make/Model" | index}]}` (a bare
-`{"b64": ...}` instance works too). Photos are decoded with `preprocess.decode_and_resize`, the
-function the serving graph uses. Results are cached on disk by (model, version, sha256 of the
-photo, class index).
+`{"b64": ...}` instance works too). Photos are decoded with
+`training.preprocess.decode_and_resize`, the function the serving graph uses. Results are cached
+on disk by (model, version, sha256 of the photo, class index).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +23,12 @@ import tensorflow as tf
 from aiohttp import web
 
 from cargame.domain.catalog import Catalog, CatalogImage
-from model_service import gradcam, overlay, serving, webio
-from model_service.export import KERAS_FILE, read_metadata
-from model_service.model_repository import ModelRepository, version_folders
-from model_service.preprocess import decode_and_resize
+from model_service.explain import gradcam, overlay
+from model_service.serving import app, webio
+from model_service.serving.repository import version_folders
+from model_service.training.export import KERAS_FILE, read_metadata
+from model_service.training.preprocess import decode_and_resize
 
-log = logging.getLogger(__name__)
-
-EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
-MAX_IMAGE_PIXELS = web.AppKey("max_image_pixels", int)
 # Grad-CAM needs a gradient per image: a few threads keep the two cores busy without thrashing.
 EXPLAIN_THREADS = 2
 # Game photos per Grad-CAM batch during `cargame precompute` (memory stays small).
@@ -221,17 +215,16 @@ def _target(instance: Any, model: ExplainerModel, max_pixels: int) -> Target:
 
 async def explain(request: web.Request) -> web.Response:
     """POST /v1/models/{name}[/versions/{v}]:explain."""
-    name = request.match_info["name"]
-    version = webio.parse_version(request.match_info.get("version"))
-    model: ExplainerModel = request.app[serving.REPOSITORY].get(name, version)
+    model: ExplainerModel = app.requested_model(request)
     body = await webio.read_body(request)
     explainer = request.app[EXPLAINER]
+    max_image_pixels = request.app[app.MAX_IMAGE_PIXELS]
 
     def work() -> list[dict[str, Any]]:
-        targets = parse_targets(webio.parse_json(body), model, request.app[MAX_IMAGE_PIXELS])
+        targets = parse_targets(webio.parse_json(body), model, max_image_pixels)
         return explainer.explain(model, targets)
 
-    explanations = await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], work)
+    explanations = await app.run_in_executor(request, work)
     model_spec = {"name": model.name, "version": str(model.version)}
     return webio.json_response({"model_spec": model_spec, "explanations": explanations})
 
@@ -246,21 +239,24 @@ def create_app(
     poll_seconds: float = 2.0,
 ) -> web.Application:
     """The explainer application; models load when the app starts, not before."""
-    app = web.Application(client_max_size=max_body_bytes, middlewares=[webio.error_middleware])
-    app[serving.REPOSITORY] = ModelRepository(Path(models_dir), load_explainer_model)
+    application = app.create_app(
+        models_dir,
+        load_explainer_model,
+        threads=EXPLAIN_THREADS,
+        thread_name="explain",
+        max_body_bytes=max_body_bytes,
+        max_image_pixels=max_image_pixels,
+        poll_seconds=poll_seconds,
+    )
     cache = diskcache.Cache(str(cache_dir), size_limit=cache_size_bytes)
-    app[EXPLAINER] = Explainer(cache)
-    app[EXECUTOR] = ThreadPoolExecutor(EXPLAIN_THREADS, thread_name_prefix="explain")
-    app[MAX_IMAGE_PIXELS] = max_image_pixels
-    serving.add_model_routes(app, "explain", explain, metadata=False)
-    app.cleanup_ctx.append(serving.watch_models(serving.REPOSITORY, poll_seconds))
+    application[EXPLAINER] = Explainer(cache)
+    app.add_model_routes(application, "explain", explain)
 
-    async def close(app: web.Application) -> None:
-        app[EXECUTOR].shutdown(wait=False, cancel_futures=True)
+    async def close_cache(application: web.Application) -> None:
         cache.close()
 
-    app.on_cleanup.append(close)
-    return app
+    application.on_cleanup.append(close_cache)
+    return application
 
 
 def run_server(
@@ -275,8 +271,7 @@ def run_server(
     poll_seconds: float,
 ) -> None:
     """Serve explanations on host:port until interrupted (`cargame serve explainer`)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(
+    application = create_app(
         models_dir,
         cache_dir,
         max_body_bytes=max_body_bytes,
@@ -284,8 +279,8 @@ def run_server(
         cache_size_bytes=cache_size_bytes,
         poll_seconds=poll_seconds,
     )
-    log.info("explainer for %s on http://%s:%d (cache %s)", models_dir, host, port, cache_dir)
-    web.run_app(app, host=host, port=port, access_log_format=webio.ACCESS_LOG_FORMAT, print=None)
+    description = f"explainer for {models_dir} (cache {cache_dir})"
+    app.run(application, host=host, port=port, description=description)
 
 
 def precompute(

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model_service.garage_paint import Colour, mix, shade, vertical_gradient
+from model_service.garage.paint import Colour, mix, shade, vertical_gradient
 
 SKIES: list[tuple[Colour, Colour]] = [  # (top, horizon)
     ((70, 130, 200), (180, 210, 235)),  # clear

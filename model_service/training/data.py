@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from cargame.domain.catalog import Catalog, CatalogImage
-from model_service.preprocess import load_image
+from model_service.training.preprocess import load_image
 
 TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"

@@ -18,9 +18,9 @@ import numpy as np
 import tensorflow as tf
 
 from cargame.domain.catalog import SPLITS, Catalog, CatalogImage
-from model_service import evaluation, training_data, training_models
-from model_service.export import export_model
-from model_service.training_models import BuiltModel
+from model_service.training import data, evaluation, models
+from model_service.training.export import export_model
+from model_service.training.models import BuiltModel
 
 AUTO = "auto"
 DEMO_GENERATOR = "demo-garage"
@@ -65,8 +65,8 @@ def choose_backbone(catalog: Catalog, backbone: str) -> str:
     if backbone != AUTO:
         return backbone
     if catalog.report.get("generator") == DEMO_GENERATOR:
-        return training_models.SMALL_CNN
-    return training_models.MOBILENET_V2
+        return models.SMALL_CNN
+    return models.MOBILENET_V2
 
 
 def train(
@@ -117,23 +117,21 @@ def _plan(catalog: Catalog, options: TrainOptions, progress: Progress) -> FitPla
     """Resolve the backbone, build the model and the datasets."""
     classes = catalog.labels
     train_items = _training_items(catalog, progress)
-    validation_items = training_data.validation_items(catalog)
+    validation_items = data.validation_items(catalog)
     chosen = choose_backbone(catalog, options.backbone)
-    built = training_models.build_model(chosen, len(classes), weights=options.weights)
+    built = models.build_model(chosen, len(classes), weights=options.weights)
     size, batch_size = built.image_size, options.batch_size
     progress(
         f"training {chosen} ({size[0]}x{size[1]}) on {len(train_items)} images of "
         f"{len(classes)} classes, validating on {len(validation_items)}"
     )
-    train = training_data.training_dataset(
+    train = data.training_dataset(
         catalog, train_items, classes, size, batch_size=batch_size, seed=options.seed
     )
     validation = None
     if validation_items:
-        validation = training_data.evaluation_dataset(
-            catalog, validation_items, classes, size, batch_size
-        )
-    class_weight = training_data.class_weights([item.label for item in train_items], classes)
+        validation = data.evaluation_dataset(catalog, validation_items, classes, size, batch_size)
+    class_weight = data.class_weights([item.label for item in train_items], classes)
     steps_per_epoch = math.ceil(len(train_items) / batch_size)
     return FitPlan(
         catalog, classes, built, options, train, validation, class_weight, steps_per_epoch, progress
@@ -142,7 +140,7 @@ def _plan(catalog: Catalog, options: TrainOptions, progress: Progress) -> FitPla
 
 def _training_items(catalog: Catalog, progress: Progress) -> list[CatalogImage]:
     """The train split, refusing catalogs the model cannot learn anything from."""
-    items = training_data.training_items(catalog)
+    items = data.training_items(catalog)
     trained_labels = {item.label for item in items}
     if len(trained_labels) < 2:
         raise ValueError(f"catalog {catalog.name!r} needs training images of at least 2 classes")
@@ -157,8 +155,8 @@ def _fit(plan: FitPlan) -> int:
     epochs_run = _fit_stage(
         plan, "train", LEARNING_RATE, plan.options.epochs, warmup_epochs=WARMUP_EPOCHS
     )
-    if plan.built.backbone == training_models.MOBILENET_V2:
-        unfrozen = training_models.unfreeze_top(plan.built.model)
+    if plan.built.backbone == models.MOBILENET_V2:
+        unfrozen = models.unfreeze_top(plan.built.model)
         plan.progress(f"fine-tuning the top of the backbone ({unfrozen} layers)")
         fine_tune_epochs = min(FINE_TUNE_EPOCHS, plan.options.epochs)
         epochs_run += _fit_stage(plan, "fine-tune", FINE_TUNE_LEARNING_RATE, fine_tune_epochs)
@@ -240,15 +238,15 @@ def _evaluate(plan: FitPlan) -> dict[str, Any]:
     """The evaluation report's metrics for the validation and game splits."""
     catalog, size = plan.catalog, plan.built.image_size
     splits: dict[str, Any] = {}
-    for split in (training_data.VALIDATION_SPLIT, training_data.GAME_SPLIT):
+    for split in (data.VALIDATION_SPLIT, data.GAME_SPLIT):
         items = catalog.split(split)
-        truth = training_data.label_indices(items, plan.classes)
+        truth = data.label_indices(items, plan.classes)
         probabilities = np.zeros((0, len(plan.classes)))
         if items:
             # The validation split was already decoded (and cached) for early stopping.
-            dataset = plan.validation if split == training_data.VALIDATION_SPLIT else None
+            dataset = plan.validation if split == data.VALIDATION_SPLIT else None
             if dataset is None:
-                dataset = training_data.evaluation_dataset(
+                dataset = data.evaluation_dataset(
                     catalog, items, plan.classes, size, plan.options.batch_size
                 )
             probabilities = plan.built.model.predict(dataset, verbose=0)  # labels ignored

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from model_service import garage_details, garage_front, garage_wheels
-from model_service.garage_designs import CarDesign
-from model_service.garage_geometry import Camera, CarBody
-from model_service.garage_paint import BoundingBox, CarLook, Colour, Painter, mix, shade
+from model_service.garage import details, front, wheels
+from model_service.garage.designs import CarDesign
+from model_service.garage.geometry import Camera, CarBody
+from model_service.garage.paint import BoundingBox, CarLook, Colour, Painter, mix, shade
 
 GLASS: Colour = (38, 48, 60)
 SKY_REFLECTION: Colour = (170, 190, 210)
@@ -22,18 +22,18 @@ def draw_car(image: Image.Image, design: CarDesign, look: CarLook, camera: Camer
     """Draw the car onto the image; return its bounding box in pixels."""
     painter = Painter(image, camera, CarBody(design.model))
     if "spare_wheel" in design.model.extras:
-        garage_wheels.draw_spare_wheel(painter, look)
+        wheels.draw_spare_wheel(painter, look)
     for axle in design.model.axles:
-        garage_wheels.draw_wheel(painter, design, look, axle, far=True)
+        wheels.draw_wheel(painter, design, look, axle, far=True)
     draw_shell(painter, design, look)
     if camera.facing(FRONT) > FRONT_VISIBLE:
-        garage_front.draw_front(painter, design, look)
+        front.draw_front(painter, design, look)
     draw_near_side(painter, design, look)
-    garage_details.draw_panel_lines(painter, design, look)
+    details.draw_panel_lines(painter, design, look)
     for axle in design.model.axles:
-        garage_wheels.draw_arch(painter, design, look, axle)
-        garage_wheels.draw_wheel(painter, design, look, axle, far=False)
-    garage_details.draw_fittings(painter, design, look)
+        wheels.draw_arch(painter, design, look, axle)
+        wheels.draw_wheel(painter, design, look, axle, far=False)
+    details.draw_fittings(painter, design, look)
     return painter.bbox()
 
 
@@ -90,7 +90,7 @@ def draw_near_side(painter: Painter, design: CarDesign, look: CarLook) -> None:
         painter.gradient_polygon(
             glass, [(0.0, mix(GLASS, SKY_REFLECTION, 0.45)), (0.6, GLASS), (1.0, shade(GLASS, 0.8))]
         )
-        garage_details.draw_pillars(painter, design, look)
+        details.draw_pillars(painter, design, look)
 
 
 def greenhouse(body: CarBody) -> np.ndarray:

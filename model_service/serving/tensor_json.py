@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from model_service import webio
+from model_service.serving import webio
 
 # Tensors whose name ends like this hold binary data: {"b64": ...} in and out (api_rest.md).
 BYTES_SUFFIX = "_bytes"
