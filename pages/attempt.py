@@ -8,10 +8,10 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
 
-from cargame.domain.catalog import make_label, split_label
-from cargame.domain.game import GameData, GameError
-from cargame.web import components as ui
-from cargame.web import ids, state
+from cargame.domain.game import GameData
+from cargame.web import ids, services, state
+from cargame.web.components import widgets as ui
+from cargame.web.layouts import staged_layout
 from cargame.web.media import media_url
 
 PATH = "/attempt"
@@ -19,7 +19,7 @@ PATH = "/attempt"
 dash.register_page(__name__, path=PATH, title="Your guess · Beat the AI")
 
 
-@ui.staged_layout(PATH)
+@staged_layout(PATH)
 def layout(current, view):
     number, total = view["round_number"], view["total_rounds"]
     return html.Div(
@@ -42,7 +42,7 @@ def layout(current, view):
                         lg=7,
                         className="mb-4",
                     ),
-                    dbc.Col(_guess_form(makes(current.labels)), lg=5, className="mb-4"),
+                    dbc.Col(_guess_form(services.makes_of(current)), lg=5, className="mb-4"),
                 ]
             ),
         ]
@@ -87,16 +87,6 @@ def _guess_form(make_options):
     )
 
 
-def makes(labels: list[str]) -> list[str]:
-    """The makes among the game's labels, sorted."""
-    return sorted({split_label(label)[0] for label in labels})
-
-
-def models(labels: list[str], make: str) -> list[str]:
-    """The models of one make among the game's labels, sorted."""
-    return sorted(model for brand, model in map(split_label, labels) if brand == make)
-
-
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
 
@@ -110,10 +100,10 @@ def register_callbacks(app: DashProxy) -> None:
         prevent_initial_call=True,
     )
     def offer_models(make: str | None, game: GameData | None) -> tuple[object, ...]:
-        current = state.as_game(game)
-        if not make or current is None:
+        models = services.models_of(state.as_game(game), make)
+        if not models:
             return [], None, True, "Choose a make first"
-        return models(current.labels, make), None, False, f"Choose a {make} model"
+        return models, None, False, f"Choose a {make} model"
 
     @app.callback(
         Output(ids.GAME_STORE, "data"),
@@ -131,31 +121,12 @@ def register_callbacks(app: DashProxy) -> None:
         # Dash also calls this when the page content appears (the store is outside the page).
         if not clicks:
             raise PreventUpdate
-        current = state.as_game(game)
-        if current is None:
-            return no_update, "/?notice=expired", None
-        if current.stage != "attempt":
-            return no_update, current.expected_path, None
-        missing = _missing(make, model)
-        if missing:
-            return no_update, no_update, _warning(missing)
-        try:
-            answered = current.guess(make_label(make, model))
-        except GameError:
-            return no_update, no_update, _warning("That car is not in this game; pick again.")
-        if answered.heatmap_token is not None:
-            current.show_heatmap()  # /result opens with the AI's heatmap whenever there is one
-        return state.pointer(current), current.expected_path, None
-
-
-def _missing(make: str | None, model: str | None) -> str | None:
-    if not make and not model:
-        return "Choose a make and a model before you lock in."
-    if not make:
-        return "Choose a make first."
-    if not model:
-        return "Now choose the model too."
-    return None
+        move = services.lock_in(state.as_game(game), make, model)
+        return (
+            state.pointer(move.game) if move.game else no_update,
+            move.href or no_update,
+            _warning(move.message) if move.message else None,
+        )
 
 
 def _warning(text: str):

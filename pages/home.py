@@ -8,17 +8,16 @@ from dash import dcc, html
 from dash_extensions.enrich import DashProxy
 
 from cargame.domain.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS
-from cargame.web import components as ui
-from cargame.web import ids, state
-from cargame.web.extensions import services
-from cargame.web.start import register_start_callback
+from cargame.web import ids, services
+from cargame.web.components import widgets as ui
+from cargame.web.components.start import register_start_callback, start_controls
 
 dash.register_page(__name__, path="/", title=ui.APP_TITLE, name="Play")
 
 
 def layout(game=None, notice=None, **_query):
-    current = state.load_game(game)
-    rounds = services.rounds
+    current = services.game_in_progress(game)
+    rounds = services.rounds_per_game()
     return html.Div(
         [
             ui.notice(notice),
@@ -34,7 +33,7 @@ def layout(game=None, notice=None, **_query):
 
 def _intro(current, rounds):
     resume = []
-    if current is not None and current.stage != "finished":
+    if current is not None:
         resume = [
             dcc.Link(
                 f"Continue your game (round {current.round_number} of {current.total_rounds})",
@@ -56,7 +55,7 @@ def _intro(current, rounds):
                 ),
                 html.Div(
                     [
-                        ui.start_controls(
+                        start_controls(
                             ids.HOME_START,
                             "Let's play",
                             ids.HOME_PROGRESS,

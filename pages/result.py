@@ -2,51 +2,41 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
-from sqlalchemy.exc import SQLAlchemyError
 
-from cargame.accounts.context import save_finished_game
-from cargame.domain.catalog import display_name
 from cargame.domain.game import GameData
-from cargame.web import components as ui
-from cargame.web import ids, state
-from cargame.web.extensions import services
-from cargame.web.media import media_url
-
-logger = logging.getLogger(__name__)
+from cargame.web import ids, services, state
+from cargame.web.components import answer
+from cargame.web.components import widgets as ui
+from cargame.web.layouts import staged_layout
 
 PATH = "/result"
-SHOWN, HIDDEN = "heatmap-panel", "heatmap-panel d-none"
-TRUTH_BAR, OTHER_BAR = "#1f7a6d", "#8d99a6"
 
 dash.register_page(__name__, path=PATH, title="The answer · Beat the AI")
 
 
-@ui.staged_layout(PATH)
+@staged_layout(PATH)
 def layout(current, view):
-    answer = view["round"]
+    reveal = view["round"]
     number, total = view["round_number"], view["total_rounds"]
     last = number == total
     return html.Div(
         [
-            ui.page_heading(f"Round {number} of {total}: the answer", _verdict(answer)),
+            ui.page_heading(f"Round {number} of {total}: the answer", answer.verdict(reveal)),
             dbc.Row(
                 [
-                    dbc.Col(_photo_card(answer, number), md=6, className="mb-4"),
-                    dbc.Col(_heatmap_card(answer), md=6, className="mb-4"),
+                    dbc.Col(answer.photo_card(reveal, number), md=6, className="mb-4"),
+                    dbc.Col(answer.heatmap_card(reveal), md=6, className="mb-4"),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(_answers_card(answer), lg=5, className="mb-4"),
-                    dbc.Col(_chart_card(answer), lg=7, className="mb-4"),
+                    dbc.Col(answer.answers_card(reveal), lg=5, className="mb-4"),
+                    dbc.Col(answer.chart_card(reveal), lg=7, className="mb-4"),
                 ]
             ),
             html.Div(
@@ -63,200 +53,6 @@ def layout(current, view):
     )
 
 
-def _verdict(answer):
-    you, ai = answer["player_points"], answer["ai_points"]
-    if you > ai:
-        return f"You won this round, {you} to {ai}."
-    if ai > you:
-        return f"The AI took this round, {ai} to {you}."
-    return f"A tie this round: {you} each."
-
-
-def _photo_card(answer, number):
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("The photo", className="h6 mb-0")),
-            dbc.CardBody(
-                ui.photo(
-                    media_url(answer["image_token"]),
-                    f"Round {number} photo: {display_name(answer['truth'])}",
-                )
-            ),
-        ],
-        className="shadow-sm border-0 h-100",
-    )
-
-
-def _heatmap_card(answer):
-    ai_label = answer["ai_guess"]
-    token, truth_token = answer["heatmap_token"], answer["truth_heatmap_token"]
-    if token is None:
-        body = [
-            html.Div(
-                [
-                    html.P("Explanation unavailable", className="fw-semibold mb-1"),
-                    html.P(
-                        "The explainer did not answer for this photo, so there is no heatmap "
-                        "this round. The scores are not affected.",
-                        className="small mb-0",
-                    ),
-                ],
-                className="heatmap-unavailable text-body-secondary",
-            )
-        ]
-    else:
-        body = [
-            html.Div(
-                [
-                    ui.photo(
-                        media_url(token),
-                        f"Heatmap of where the AI looked for its answer, {ui.car_name(ai_label)}",
-                    ),
-                    html.P(
-                        f"Where it looked for its answer: {ui.car_name(ai_label)}",
-                        className="small text-body-secondary mt-2 mb-0",
-                    ),
-                ],
-                id=ids.RESULT_AI_HEATMAP,
-                className=SHOWN,
-            )
-        ]
-        if truth_token is not None:
-            body += _truth_heatmap(answer, truth_token)
-        body.append(ui.heatmap_legend())
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("Where the AI looked", className="h6 mb-0")),
-            dbc.CardBody(body),
-        ],
-        className="shadow-sm border-0 h-100",
-    )
-
-
-def _truth_heatmap(answer, truth_token):
-    truth = display_name(answer["truth"])
-    return [
-        html.Div(
-            [
-                ui.photo(media_url(truth_token), f"Heatmap for the true car, {truth}"),
-                html.P(
-                    f"Where it should have looked to see a {truth}",
-                    className="small text-body-secondary mt-2 mb-0",
-                ),
-            ],
-            id=ids.RESULT_TRUTH_HEATMAP,
-            className=HIDDEN,
-        ),
-        dbc.Switch(
-            id=ids.RESULT_TRUTH_SWITCH,
-            label="Show where it should have looked (the true car)",
-            value=False,
-            className="mt-3",
-        ),
-    ]
-
-
-def _answers_card(answer):
-    top = answer["ai_top5"][0] if answer["ai_top5"] else None
-    ai_text = ui.car_name(answer["ai_guess"])
-    if top is not None:
-        ai_text += f" ({top['probability']:.0%} sure)"
-    rows = [
-        ("The car", html.Strong(display_name(answer["truth"])), None),
-        ("You said", ui.car_name(answer["guess"]), answer["player_points"]),
-        ("The AI said", ai_text, answer["ai_points"]),
-    ]
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("Answers", className="h6 mb-0")),
-            dbc.ListGroup(
-                [
-                    dbc.ListGroupItem(
-                        [
-                            html.Div(title, className="small text-body-secondary"),
-                            html.Div(value, className="fs-5 answer-value"),
-                            ui.points_badge(points) if points is not None else None,
-                        ],
-                        className="py-3",
-                    )
-                    for title, value, points in rows
-                ],
-                flush=True,
-            ),
-        ],
-        className="shadow-sm border-0 h-100",
-    )
-
-
-def _chart_card(answer):
-    predictions = answer["ai_top5"]
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("The AI's top five", className="h6 mb-0")),
-            dbc.CardBody(
-                [
-                    dcc.Graph(
-                        id=ids.RESULT_CHART,
-                        figure=top5_figure(predictions, answer["truth"]),
-                        config={"displayModeBar": False, "responsive": True},
-                        style={"height": "260px"},
-                    ),
-                    html.Ol(
-                        [
-                            html.Li(f"{display_name(p['label'])}: {p['probability']:.0%}")
-                            for p in predictions
-                        ],
-                        className="visually-hidden",
-                    ),
-                    html.P(_chart_note(predictions, answer["truth"]), className="small mb-0"),
-                ]
-            ),
-        ],
-        className="shadow-sm border-0 h-100",
-    )
-
-
-def _chart_note(predictions, truth):
-    if any(p["label"] == truth for p in predictions):
-        return "✓ and a hatched bar mark the true car."
-    return f"The true car, {display_name(truth)}, is not among the AI's top five."
-
-
-def top5_figure(predictions: list[dict[str, Any]], truth: str) -> dict[str, Any]:
-    """Horizontal bars, most likely on top; the true car is named with ✓ and hatched.
-
-    A plain figure dict: no plotly template travels with it, which keeps the page payload small.
-    """
-    labels = [str(p["label"]) for p in predictions][::-1]
-    values = [float(p["probability"]) for p in predictions][::-1]
-    bar = {
-        "type": "bar",
-        "orientation": "h",
-        "x": values,
-        "y": [("✓ " if label == truth else "") + display_name(label) for label in labels],
-        "text": [f"{value:.0%}" for value in values],
-        "textposition": "outside",
-        "cliponaxis": False,
-        "marker": {
-            "color": [TRUTH_BAR if label == truth else OTHER_BAR for label in labels],
-            "pattern": {"shape": ["/" if label == truth else "" for label in labels]},
-        },
-        "hovertemplate": "%{y}: %{x:.1%}<extra></extra>",
-    }
-    return {
-        "data": [bar],
-        "layout": {
-            "margin": {"l": 8, "r": 48, "t": 8, "b": 32},
-            "xaxis": {"range": [0, 1.12], "tickformat": ".0%", "gridcolor": "#e9ecef"},
-            "yaxis": {"automargin": True},
-            "plot_bgcolor": "rgba(0,0,0,0)",
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "font": {"size": 13, "family": "system-ui, sans-serif"},
-            "bargap": 0.35,
-        },
-    }
-
-
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
 
@@ -267,7 +63,7 @@ def register_callbacks(app: DashProxy) -> None:
         prevent_initial_call=True,
     )
     def toggle_truth_heatmap(show_truth: bool | None) -> tuple[str, str]:
-        return (HIDDEN, SHOWN) if show_truth else (SHOWN, HIDDEN)
+        return (answer.HIDDEN, answer.SHOWN) if show_truth else (answer.SHOWN, answer.HIDDEN)
 
     @app.callback(
         Output(ids.GAME_STORE, "data"),
@@ -280,23 +76,5 @@ def register_callbacks(app: DashProxy) -> None:
         # Dash also calls this when the page content appears (the store is outside the page).
         if not clicks:
             raise PreventUpdate
-        current = state.as_game(game)
-        if current is None:
-            return no_update, "/?notice=expired"
-        if current.stage != "result":
-            return no_update, current.expected_path
-        current.next_round()
-        if current.stage == "finished":
-            record(current)
-        return state.pointer(current), current.expected_path
-
-
-def record(game: GameData) -> None:
-    """Save the finished game to the player's history (or as a guest game to claim).
-
-    A database that is down costs the player the record, never the final score page.
-    """
-    try:
-        save_finished_game(game, services.game_mode)
-    except SQLAlchemyError:
-        logger.exception("could not record finished game %s", game.game_id)
+        move = services.next_round(state.as_game(game))
+        return state.pointer(move.game) if move.game else no_update, move.href or no_update

@@ -8,9 +8,8 @@ from dash import Input, Output, dcc, html
 from dash_extensions.enrich import DashProxy
 
 from cargame.domain.catalog import CatalogError, display_name
-from cargame.web import components as ui
-from cargame.web import ids
-from cargame.web.extensions import services
+from cargame.web import ids, services
+from cargame.web.components import widgets as ui
 
 ALL_MAKES = "all"
 # Up to this many models the whole showroom is one page; bigger catalogs show one make at a

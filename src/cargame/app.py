@@ -1,9 +1,10 @@
 """Application factory: Flask server, extensions, session-bound game state, Dash Pages.
 
 `create_app(config)` returns the `DashProxy`; its Flask server is `app.server` (what a WSGI
-server runs). Page modules in `<root>/pages` are imported by Dash while the app is built, never
-before, and each registers its callbacks on this app through its `register_callbacks(app)`, so
-several apps in one process (tests) do not share callbacks.
+server runs). Everything the app owns at run time (runtime, game backend, database, callback
+guard) lives in its `extensions`, so several apps in one process (tests) share nothing. Page
+modules in `<root>/pages` are imported by Dash while the app is built, never before, and each
+registers its callbacks on this app through its `register_callbacks(app)`.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ import sys
 from pathlib import Path
 
 import dash
-from dash import Input, Output, State
-from dash.exceptions import PreventUpdate
-from dash_extensions.enrich import DashProxy, MultiplexerTransform
+from dash import State
+from dash_extensions.enrich import DashProxy, MultiplexerTransform, ServersideOutputTransform
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cargame.accounts import auth as accounts_auth
-from cargame.accounts import menu
 from cargame.config import Config, ConfigError
-from cargame.domain.game import GameData
-from cargame.web import components as layout
-from cargame.web import extensions, ids, media, state
+from cargame.web import extensions, ids, media, runtime, state
+from cargame.web.components import shell
+from cargame.web.components.widgets import APP_TITLE
 
 SECRET_FILE = "secret_key"  # under [paths] var, for the default profile only
 SECRET_BYTES = 32
@@ -43,13 +42,11 @@ def create_app(config: Config) -> DashProxy:
     register_extensions(server, config)
     # Migrations, flask-login, /login /register /logout and the callback guard, before Dash.
     accounts_auth.register_accounts(server, config)
-    transform = state.create_transform(config)
-    state.init_app(server, transform)
+    games = state.init_app(server, config)
     register_blueprints(server)
-    app = create_dash(server, config, transform)
+    app = create_dash(server, config, state.create_transform(games))
     register_page_callbacks(app)
-    register_shell_callbacks(app)
-    menu.register_account_menu(app)
+    shell.register_shell_callbacks(app)
     return app
 
 
@@ -120,21 +117,17 @@ def _write_new_secret(path: Path) -> None:
 
 
 def register_extensions(server: Flask, config: Config) -> None:
-    """The caches (memo and media tokens) and the game services, bound to this server."""
-    memo_settings, media_settings = extensions.cache_settings(config)
-    extensions.cache.init_app(server, config=memo_settings)
-    extensions.media_cache.init_app(server, config=media_settings)
-    extensions.services.init_app(server, config)
+    """The media cache and this app's runtime (catalog, media store, progress board)."""
+    extensions.media_cache.init_app(server, config=extensions.media_cache_settings(config))
+    runtime.init_app(server, config)
 
 
 def register_blueprints(server: Flask) -> None:
     """`/media/<token>`: photos and heatmaps by opaque URL."""
-    server.register_blueprint(media.media_blueprint(lambda: extensions.services.media))
+    server.register_blueprint(media.media_blueprint(lambda: runtime.runtime().media))
 
 
-def create_dash(
-    server: Flask, config: Config, transform: state.SessionServersideTransform
-) -> DashProxy:
+def create_dash(server: Flask, config: Config, transform: ServersideOutputTransform) -> DashProxy:
     """The Dash app on the server; importing `<root>/pages` happens here."""
     app = DashProxy(
         __name__,
@@ -147,12 +140,12 @@ def create_dash(
         # Pages are rendered from the game's stage, so not every id exists in every layout.
         suppress_callback_exceptions=True,
         routing_callback_inputs={"game": State(ids.GAME_STORE, "data")},
-        title=layout.APP_TITLE,
+        title=APP_TITLE,
         update_title=None,
         serve_locally=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = layout.shell
+    app.layout = shell.shell
     return app
 
 
@@ -163,18 +156,3 @@ def register_page_callbacks(app: DashProxy) -> None:
         register = getattr(module, "register_callbacks", None)
         if register is not None:
             register(app)
-
-
-def register_shell_callbacks(app: DashProxy) -> None:
-    """The header's running score and following a page's redirect."""
-
-    @app.callback(Output(ids.SCOREBOARD, "children"), Input(ids.GAME_STORE, "data"))
-    def show_score(game: GameData | None) -> object:
-        return layout.scoreboard(state.as_game(game))
-
-    @app.callback(Output(ids.NAVIGATE, "href"), Input(ids.REDIRECT_LINK, "href"))
-    def follow_redirect(href: str | None) -> str:
-        # Only paths inside the app: the link is ours, but the endpoint takes any input.
-        if not href or not href.startswith("/") or href.startswith("//"):
-            raise PreventUpdate
-        return href

@@ -19,8 +19,7 @@ from werkzeug.test import TestResponse
 
 from cargame.accounts import migrations, passwords
 from cargame.accounts.auth import register_accounts
-from cargame.accounts.context import EXTENSION
-from cargame.accounts.db import create_db_engine, session_factory
+from cargame.accounts.db import EXTENSION, create_db_engine, session_factory
 from cargame.accounts.models import User, utc_now
 from cargame.app import configure_sessions
 from cargame.config import Config, load_config

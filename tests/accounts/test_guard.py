@@ -18,8 +18,8 @@ from cargame.accounts.models import User
 
 from .conftest import AuthActions
 
-SECRET = guard.protect_output("guardtest-secret", "analyst")
-PLAYER_ONLY = guard.protect_output("guardtest-mine", "player")
+SECRET = "guardtest-secret"
+PLAYER_ONLY = "guardtest-mine"
 PUBLIC = "guardtest-public"
 BUTTON = "guardtest-button"
 OTHER_BUTTON = "guardtest-other-button"
@@ -29,6 +29,8 @@ OTHER_BUTTON = "guardtest-other-button"
 def dash_app(server: Flask) -> tuple[DashProxy, list[str]]:
     """A Dash app on the accounts server; the list records which callbacks really ran."""
     ran: list[str] = []
+    guard.protect_output(server, SECRET, "analyst")
+    guard.protect_output(server, PLAYER_ONLY, "player")
     app = DashProxy(__name__, server=server, transforms=[MultiplexerTransform()])
     app.layout = html.Div(
         [html.Button(id=BUTTON), html.Button(id=OTHER_BUTTON)]
@@ -194,3 +196,14 @@ def test_protected_layouts(
     with server.test_request_context():
         login_user(analyst)
         assert layout().id == "stats"
+
+
+def test_protection_belongs_to_one_app(server: Flask) -> None:
+    """An output protected on one app is public on another app in the same process."""
+    other = Flask("other")
+    guard.register_callback_guard(other)
+    guard.protect_output(server, "guardtest-only-here", "admin")
+    with server.test_request_context():
+        assert guard.required_role("guardtest-only-here.children") == "admin"
+    with other.test_request_context():
+        assert guard.required_role("guardtest-only-here.children") is None

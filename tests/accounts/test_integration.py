@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from support_web import DashClient
 
 from cargame.accounts import records
-from cargame.accounts.context import EXTENSION
-from cargame.accounts.menu import ACCOUNT_MENU
+from cargame.accounts.db import EXTENSION
 from cargame.accounts.models import Game, User
 from cargame.app import create_app
 from cargame.config import Config
 from cargame.web import ids
+from cargame.web.components.account_menu import ACCOUNT_MENU
 
 from .conftest import AuthActions
 

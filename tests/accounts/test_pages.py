@@ -13,12 +13,12 @@ from flask_login import login_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import records
-from cargame.accounts.context import EXTENSION
-from cargame.accounts.menu import account_links
+from cargame.accounts.db import EXTENSION
 from cargame.accounts.models import User
 from cargame.app import create_app
 from cargame.config import Config
 from cargame.domain.game import GameData
+from cargame.web.components.account_menu import account_links
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import records
-from cargame.accounts.context import save_finished_game
+from cargame.accounts.finished_games import save_finished_game
 from cargame.accounts.models import Game, GameRound, User
 from cargame.domain.game import GameData, Prediction, Round, new_game
 

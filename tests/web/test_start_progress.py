@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from cachelib import SimpleCache
+from pathlib import Path
 
-from cargame.web.start import percent, progress_recorder
+from cargame.web.runtime import ProgressBoard, percent
+from cargame.web.state import DiskStorage
 
 
-def test_recorder_stores_each_step_for_the_poller() -> None:
-    backend = SimpleCache()
-    report = progress_recorder(backend, "start-progress:abc")
-    assert percent(backend.get("start-progress:abc")) == 0  # a new start begins at zero
+def test_recorder_stores_each_step_for_the_poller(tmp_path: Path) -> None:
+    storage = DiskStorage(tmp_path / "progress")
+    board = ProgressBoard(storage)
+    report = board.recorder("start-abc")
+    assert board.percent("start-abc") == 0  # a new start begins at zero
     report(3, 7)
-    assert percent(backend.get("start-progress:abc")) == 43
+    assert board.percent("start-abc") == 43
     report(7, 7)
-    assert percent(backend.get("start-progress:abc")) == 100
+    assert board.percent("start-abc") == 100
+    assert board.percent("start-someone-else") is None
+    storage.close()
 
 
 def test_percent_ignores_anything_that_is_not_a_step_count() -> None:

@@ -145,8 +145,7 @@ def test_disk_entries_survive_a_new_process(server, tmp_path) -> None:
     second.close()
 
 
-def test_the_transform_resolves_only_well_formed_pointers(server, backend) -> None:
-    transform = state.SessionServersideTransform(backends=[backend])
+def test_only_well_formed_pointers_to_this_backend_are_read(server, backend) -> None:
     game = sample_game()
     good = f'SERVERSIDE_{{"backend_uid": "game", "key": "{game.game_id}"}}'
     malformed = [
@@ -155,17 +154,28 @@ def test_the_transform_resolves_only_well_formed_pointers(server, backend) -> No
         'SERVERSIDE_{"backend_uid": "FileSystemBackend", "key": "x"}',
         'SERVERSIDE_{"backend_uid": "game"}',
         'SERVERSIDE_{"backend_uid": "game", "key": {"$ne": 1}}',
+        'SERVERSIDE_{"backend_uid": "game", "key": "../../etc/passwd"}',
         "SERVERSIDE_" + "[" * 100_000,
     ]
+    assert state.pointer_key(good) == game.game_id
+    for pointer in malformed:
+        assert state.pointer_key(pointer) is None, pointer
+        assert state.screened(pointer) == state.INVALID_POINTER
+    # Values that are not pointers pass through untouched (dropdown values, etc.).
+    assert state.screened("Audi") == "Audi"
+    assert state.screened(good) == good
+    entries = [{"id": "a", "property": "data", "value": malformed[0]}, [{"value": "Audi"}]]
+    assert state.screened(entries) == [
+        {"id": "a", "property": "data", "value": state.INVALID_POINTER},
+        [{"value": "Audi"}],
+    ]
+    server.extensions[state.EXTENSION] = backend
     with browser_session(server, SESSION_A):
         backend.set(game.game_id, game)
-        assert transform._try_load(good).game_id == game.game_id
-        for pointer in malformed:
-            assert transform._try_load(pointer) is None, pointer
-        # Values that are not pointers pass through untouched (dropdown values, etc.).
-        assert transform._try_load("Audi") == "Audi"
+        assert state.load_game(good).game_id == game.game_id
+        assert state.load_game(malformed[0]) is None
     with browser_session(server, SESSION_B):
-        assert transform._try_load(good) is None
+        assert state.load_game(good) is None
 
 
 def test_as_game_refuses_anything_but_a_game() -> None:
@@ -188,3 +198,59 @@ def test_create_storage_follows_the_config(tmp_path, redis_url) -> None:
     assert isinstance(state.create_storage(remote), state.RedisStorage)
     with pytest.raises(ValueError):
         state.create_storage(base.with_overrides({"web": {"session_backend": "memcached"}}))
+
+
+def _dash_post(client, output: str, trigger: str, *state_value: object) -> dict:
+    body = {
+        "output": output,
+        "outputs": {"id": output.rsplit(".", 1)[0], "property": output.rsplit(".", 1)[1]},
+        "inputs": [{"id": trigger, "property": "n_clicks", "value": 1}],
+        "changedPropIds": [f"{trigger}.n_clicks"],
+        "state": [{"id": "pin-store", "property": "data", "value": value} for value in state_value],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_json()["response"]
+
+
+def test_dash_extensions_round_trip_is_pinned(server, backend) -> None:
+    """Fails if a dash-extensions upgrade changes the pointer format or how pointers are loaded:
+    the stock ServersideOutputTransform writes through our backend, reads a screened pointer
+    back through it, and never sees a malformed one."""
+    from dash import html
+    from dash_extensions.enrich import DashProxy, Input, Output, State, dcc
+
+    server.extensions[state.EXTENSION] = backend
+    server.before_request(state.screen_pointers)
+    app = DashProxy(__name__, server=server, transforms=[state.create_transform(backend)])
+    app.layout = html.Div(
+        [dcc.Store(id="pin-store"), html.Button(id="pin-write"), html.Button(id="pin-read")]
+        + [html.Div(id="pin-out")]
+    )
+    game = sample_game()
+
+    @app.callback(Output("pin-store", "data"), Input("pin-write", "n_clicks"))
+    def write(_clicks):
+        return state.pointer(game)
+
+    @app.callback(
+        Output("pin-out", "children"), Input("pin-read", "n_clicks"), State("pin-store", "data")
+    )
+    def read(_clicks, value):
+        loaded = state.as_game(value)
+        return loaded.game_id if loaded else f"none:{value}"
+
+    client = server.test_client()
+    client.get("/_dash-dependencies")
+    written = _dash_post(client, "pin-store.data", "pin-write")["pin-store"]["data"]
+    assert state.pointer_key(written) == game.game_id
+    assert _dash_post(client, "pin-out.children", "pin-read", written) == {
+        "pin-out": {"children": game.game_id}
+    }
+    for forged in ["SERVERSIDE_not json", 'SERVERSIDE_{"backend_uid": "other", "key": "abcdefgh"}']:
+        read_back = _dash_post(client, "pin-out.children", "pin-read", forged)
+        assert read_back == {"pin-out": {"children": f"none:{state.INVALID_POINTER}"}}
+    stranger = server.test_client()
+    assert _dash_post(stranger, "pin-out.children", "pin-read", written) == {
+        "pin-out": {"children": "none:None"}
+    }

@@ -14,7 +14,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from cargame.accounts import passwords, throttle
-from cargame.accounts.context import claim_guest_games, db_session, init_database
+from cargame.accounts.db import db_session, init_database
+from cargame.accounts.finished_games import claim_guest_games
 from cargame.accounts.guard import register_callback_guard
 from cargame.accounts.models import User
 from cargame.config import Config

@@ -1,4 +1,7 @@
-"""The accounts database: its URL from config, the engine, and sessions (SQLite or PostgreSQL)."""
+"""The accounts database: its URL from config, the engine, and each app's sessions.
+
+SQLite by default, PostgreSQL when scaled; `init_database` migrates it when the app is built.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.config import Config
+
+EXTENSION = "cargame.accounts"
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0  # wait for another process's write instead of failing at once
 
@@ -46,3 +52,18 @@ def create_db_engine(url: str) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (pages render them after the session)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def init_database(server: Flask, config: Config) -> None:
+    """Migrate the accounts database to the latest schema and keep its sessions on `server`."""
+    from cargame.accounts import migrations  # it builds its engine with this module
+
+    url = database_url(config)
+    migrations.upgrade(url)
+    server.extensions[EXTENSION] = session_factory(create_db_engine(url))
+
+
+def db_session() -> Session:
+    """A new database session of the current app; use it as `with db_session() as session:`."""
+    factory: sessionmaker[Session] = current_app.extensions[EXTENSION]
+    return factory()

@@ -15,26 +15,26 @@ from typing import Any
 from urllib.parse import quote
 
 from dash import html
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_login import current_user
 
 from cargame.accounts.models import ROLES, Role
 
 UPDATE_COMPONENT_PATH = "/_dash-update-component"  # any routes_pathname_prefix in front of it
-_protected: dict[str, Role] = {}  # component id (or pattern-matching id "type") -> minimum role
+EXTENSION = "cargame.guard"  # per app: component id (or pattern-matching id "type") -> role
 
 LayoutFunction = Callable[..., Any]
 
 
-def protect_output(component_id: str, role: Role = "player") -> str:
+def protect_output(server: Flask, component_id: str, role: Role = "player") -> str:
     """Allow callbacks that write to `component_id` only for users with `role` or above.
 
-    For pattern-matching ids (dicts), pass their "type". Returns the id, so a page can write
-    `SECRET = protect_output(component_id("stats", "secret"), "analyst")`.
+    Call it where the callback is registered, with that app's server. For pattern-matching ids
+    (dicts), pass their "type". Returns the id.
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    _protected[component_id] = role
+    server.extensions.setdefault(EXTENSION, {})[component_id] = role
     return component_id
 
 
@@ -54,7 +54,8 @@ def output_ids(output: str) -> list[str]:
 
 def required_role(output: str) -> Role | None:
     """The strictest role any output of this callback key needs, or None if all are public."""
-    roles = [_protected[component] for component in output_ids(output) if component in _protected]
+    protected: dict[str, Role] = current_app.extensions.get(EXTENSION, {})
+    roles = [protected[component] for component in output_ids(output) if component in protected]
     return max(roles, key=ROLES.index) if roles else None
 
 
@@ -78,6 +79,7 @@ def _refuse_forbidden_callbacks() -> Response | None:
 
 def register_callback_guard(server: Flask) -> None:
     """Refuse protected Dash callbacks to users without the role, before Dash runs them."""
+    server.extensions.setdefault(EXTENSION, {})
     server.before_request(_refuse_forbidden_callbacks)
 
 

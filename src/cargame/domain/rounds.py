@@ -13,6 +13,8 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 
@@ -20,12 +22,19 @@ from cargame.clients import explainer, serving
 from cargame.config import Config
 from cargame.domain.catalog import Catalog, CatalogImage
 from cargame.domain.game import GameData, Prediction, Round, new_game
-from cargame.web.media import MediaStore
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 HeatmapPair = tuple[explainer.Explanation | None, explainer.Explanation | None]
+
+
+class MediaSink(Protocol):
+    """Where a game's photos and heatmaps get their opaque tokens (the web tier's media store)."""
+
+    def add_image(self, path: Path | str) -> str: ...
+
+    def add_png(self, data: bytes) -> str: ...
 
 
 class GamePreparationError(RuntimeError):
@@ -80,7 +89,7 @@ def prepare_game(
     catalog: Catalog,
     settings: GameSettings,
     *,
-    media: MediaStore,
+    media: MediaSink,
     rng: random.Random,
     progress: Progress | None = None,
 ) -> GameData:
@@ -173,7 +182,7 @@ async def _reporting(task: Awaitable[HeatmapPair], report: Callable[[], None]) -
 
 def _build_round(
     catalog: Catalog,
-    media: MediaStore,
+    media: MediaSink,
     image: CatalogImage,
     top5: list[Prediction],
     heatmaps: HeatmapPair,

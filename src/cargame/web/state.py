@@ -3,8 +3,11 @@
 `Serverside` outputs put a GameData in a backend and only a pointer (`SERVERSIDE_{"backend_uid":
 ..., "key": ...}`) in the browser's `dcc.Store`. A dash-extensions pointer is a bearer token by
 default; here every entry is stored as `(session id, game)` where the session id is a random value
-in the signed Flask session cookie, so a pointer replayed from another browser reads as None.
-Forged, malformed and expired pointers also read as None: the page says "start over", never 500.
+in the signed Flask session, so a pointer replayed from another browser reads as None.
+
+dash-extensions loads pointers without checking them (a malformed one raises, i.e. HTTP 500), so
+`screen_pointers` runs before Dash on every callback request and swaps anything that is not a
+well-formed pointer to this backend for `INVALID_POINTER`, which pages read as "start over".
 
 The key of a game is its `game_id`, so each write replaces the previous state of the same game:
 an older copy of the pointer cannot bring back a round whose answer was already shown.
@@ -34,10 +37,14 @@ logger = logging.getLogger(__name__)
 SESSION_KEY = "cargame_sid"  # the random per-browser value inside the signed session cookie
 SESSION_ID_BYTES = 32
 BACKEND_UID = "game"  # short on purpose: the uid travels to the browser inside every pointer
+POINTER_PREFIX = ServersideOutputTransform.prefix  # "SERVERSIDE_"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")  # game ids are 32 hex digits
 MAX_POINTER_CHARS = 512  # a real pointer is ~70 characters; refuse to parse anything huge
-REDIS_PREFIX = "cargame:game:"
+INVALID_POINTER = "invalid-pointer"  # what a forged pointer becomes: "that game has expired"
+REDIS_PREFIX = "cargame:"
+DISK_FOLDERS = {"game": "sessions"}  # the game folder's name since the first release
 EXTENSION = "cargame.state"
+UPDATE_COMPONENT_PATH = "/_dash-update-component"
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/media/", "/_favicon")
 
 
@@ -83,7 +90,7 @@ class DiskStorage:
 class RedisStorage:
     """Redis, shared by every web worker and container of the scaled deployment."""
 
-    def __init__(self, url: str, prefix: str = REDIS_PREFIX) -> None:
+    def __init__(self, url: str, prefix: str = REDIS_PREFIX + "game:") -> None:
         self.prefix = prefix
         self._client = redis.Redis.from_url(url)
 
@@ -96,6 +103,17 @@ class RedisStorage:
 
     def close(self) -> None:
         self._client.close()
+
+
+def create_storage(config: Config, namespace: str = "game") -> Storage:
+    """Redis keys `cargame:<namespace>:` when `[web] session_backend = "redis"`, else a diskcache
+    folder under `[paths] cache` (games in `sessions/`, anything else in `<namespace>/`)."""
+    kind = str(config.get("web", "session_backend"))
+    if kind == "redis":
+        return RedisStorage(str(config.get("web", "redis_url")), f"{REDIS_PREFIX}{namespace}:")
+    if kind == "diskcache":
+        return DiskStorage(config.path("cache") / DISK_FOLDERS.get(namespace, namespace))
+    raise ValueError(f'[web] session_backend must be "diskcache" or "redis", not {kind!r}')
 
 
 class SessionBoundBackend(ServersideBackend):
@@ -143,54 +161,74 @@ class SessionBoundBackend(ServersideBackend):
         return self.get(key) is not None
 
 
-class SessionServersideTransform(ServersideOutputTransform):
-    """ServersideOutputTransform that reads a bad pointer as None instead of raising."""
-
-    def _try_load(self, data: Any, ann: Any = None) -> Any:
-        if not isinstance(data, str) or not data.startswith(self.prefix):
-            return data
-        return self.resolve(data)
-
-    def resolve(self, data: str) -> Any:
-        """The value behind a pointer string, or None for anything not honoured."""
-        if len(data) > MAX_POINTER_CHARS:
-            return None
-        try:
-            pointer = json.loads(data[len(self.prefix) :])
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(pointer, dict):
-            return None
-        backend = self._backend_registry.get(str(pointer.get("backend_uid")))
-        if backend is None:
-            return None
-        return backend.get(pointer.get("key"))
+def pointer_key(data: object) -> str | None:
+    """The game key inside a well-formed pointer to this backend, else None."""
+    if not isinstance(data, str) or not data.startswith(POINTER_PREFIX):
+        return None
+    if len(data) > MAX_POINTER_CHARS:
+        return None
+    try:
+        pointer = json.loads(data[len(POINTER_PREFIX) :])
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(pointer, dict) or set(pointer) != {"backend_uid", "key"}:
+        return None
+    key = pointer["key"]
+    if pointer["backend_uid"] != BACKEND_UID or not isinstance(key, str):
+        return None
+    return key if KEY_PATTERN.fullmatch(key) else None
 
 
-def create_storage(config: Config) -> Storage:
-    """diskcache under `[paths] cache`/sessions, or Redis when `[web] session_backend = "redis"`."""
-    kind = str(config.get("web", "session_backend"))
-    if kind == "redis":
-        return RedisStorage(str(config.get("web", "redis_url")))
-    if kind == "diskcache":
-        return DiskStorage(config.path("cache") / "sessions")
-    raise ValueError(f'[web] session_backend must be "diskcache" or "redis", not {kind!r}')
+def screened(value: object) -> object:
+    """A callback argument with every malformed pointer in it replaced by `INVALID_POINTER`."""
+    if isinstance(value, str):
+        if value.startswith(POINTER_PREFIX) and pointer_key(value) is None:
+            return INVALID_POINTER
+        return value
+    if isinstance(value, list):
+        return [screened(item) for item in value]
+    if isinstance(value, dict) and "value" in value:  # one input/state entry: {id, property, value}
+        return {**value, "value": screened(value["value"])}
+    return value
 
 
-def create_transform(config: Config) -> SessionServersideTransform:
-    """The Serverside transform with the session-bound backend the config asks for."""
+def screen_pointers() -> None:
+    """Before Dash runs a callback: no malformed pointer reaches the Serverside transform.
+
+    `get_json()` caches the parsed body, and Dash reads the same object, so editing it in place
+    is what Dash sees.
+    """
+    if request.method != "POST" or not request.path.endswith(UPDATE_COMPONENT_PATH):
+        return
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return
+    for part in ("inputs", "state"):
+        if isinstance(body.get(part), list):
+            body[part] = screened(body[part])
+
+
+def create_transform(backend: SessionBoundBackend) -> ServersideOutputTransform:
+    """The stock Serverside transform, writing to and reading from the session-bound backend."""
+    return ServersideOutputTransform(backends=[backend])
+
+
+def init_app(server: Flask, config: Config) -> SessionBoundBackend:
+    """Set up the app's game backend (`games()`), pointer screening and early session ids."""
     backend = SessionBoundBackend(
         create_storage(config), int(config.get("web", "session_ttl_seconds"))
     )
-    return SessionServersideTransform(backends=[backend])
-
-
-def init_app(server: Flask, transform: SessionServersideTransform) -> None:
-    """Make the transform reachable from layouts (`load_game`) and create session ids early."""
-    server.extensions[EXTENSION] = transform
+    server.extensions[EXTENSION] = backend
     # Creating the id on the first page load, not in the first callback, avoids two parallel
     # callbacks each minting a different id for a brand-new browser.
     server.before_request(_ensure_session_id)
+    server.before_request(screen_pointers)
+    return backend
+
+
+def games() -> SessionBoundBackend:
+    """The current app's game backend."""
+    return current_app.extensions[EXTENSION]
 
 
 def _ensure_session_id() -> None:
@@ -211,7 +249,5 @@ def as_game(value: object) -> GameData | None:
 
 def load_game(data: object) -> GameData | None:
     """The game behind a raw store value, for code outside callbacks (page layouts)."""
-    transform: SessionServersideTransform = current_app.extensions[EXTENSION]
-    if not isinstance(data, str) or not data.startswith(transform.prefix):
-        return None
-    return as_game(transform.resolve(data))
+    key = pointer_key(data)
+    return None if key is None else as_game(games().get(key))

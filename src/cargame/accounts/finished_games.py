@@ -1,44 +1,22 @@
-"""The accounts database of the running Flask app, and the current visitor's finished games."""
+"""The one place a finished game is kept: in the signed-in player's history, or for a guest
+to claim by signing in from the same browser soon after."""
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
-from flask import Flask, current_app, session
+from flask import session
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts import migrations, records
-from cargame.accounts.db import create_db_engine, database_url, session_factory
+from cargame.accounts import records
+from cargame.accounts.db import db_session
 from cargame.accounts.models import Game, utc_now
-from cargame.config import Config
 from cargame.domain.game import GameData
 
-logger = logging.getLogger(__name__)
-RECORDS_UNAVAILABLE = "The records are unavailable right now. Please try again in a minute."
-
-EXTENSION = "cargame.accounts"
-GUEST_GAMES_KEY = "cargame_guest_games"  # in the signed session: games finished before sign-in
+GUEST_GAMES_KEY = "cargame_guest_games"  # in the session: games finished before sign-in
 MAX_GUEST_GAMES = 5  # only the last few; older ones are past records.CLAIM_WINDOW anyway
 
 SaveStatus = Literal["saved", "claimable", "unsaved"]
-
-
-def init_database(server: Flask, config: Config) -> None:
-    """Migrate the accounts database to the latest schema and keep its sessions on `server`."""
-    url = database_url(config)
-    migrations.upgrade(url)
-    server.extensions[EXTENSION] = session_factory(create_db_engine(url))
-
-
-def db_session() -> Session:
-    """A new database session of the current app; use it as `with db_session() as session:`."""
-    factory: sessionmaker[Session] = current_app.extensions[EXTENSION]
-    return factory()
 
 
 def save_finished_game(game: GameData, mode: str) -> bool:
@@ -81,20 +59,3 @@ def save_status(game_id: str) -> SaveStatus:
         and game.finished_at >= utc_now() - records.CLAIM_WINDOW
     )
     return "claimable" if claimable else "unsaved"
-
-
-def when_records_unavailable(fallback: Callable[[str], Any]) -> Callable[..., Any]:
-    """Decorate a page layout: a database failure shows `fallback(message)`, not a 500."""
-
-    def decorate(layout: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(layout)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return layout(*args, **kwargs)
-            except SQLAlchemyError:
-                logger.exception("database unavailable for %s", layout.__module__)
-                return fallback(RECORDS_UNAVAILABLE)
-
-        return guarded
-
-    return decorate

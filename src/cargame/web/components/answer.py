@@ -1,0 +1,213 @@
+"""The cards of a round's answer: the photo, where the AI looked, both guesses, the AI's top five.
+
+Built from `GameData.public_view()["round"]` after the guess is locked in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from cargame.domain.catalog import display_name
+from cargame.web import ids
+from cargame.web.components import widgets as ui
+from cargame.web.media import media_url
+
+SHOWN, HIDDEN = "heatmap-panel", "heatmap-panel d-none"
+TRUTH_BAR, OTHER_BAR = "#1f7a6d", "#8d99a6"
+
+
+def verdict(answer):
+    you, ai = answer["player_points"], answer["ai_points"]
+    if you > ai:
+        return f"You won this round, {you} to {ai}."
+    if ai > you:
+        return f"The AI took this round, {ai} to {you}."
+    return f"A tie this round: {you} each."
+
+
+def photo_card(answer, number):
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("The photo", className="h6 mb-0")),
+            dbc.CardBody(
+                ui.photo(
+                    media_url(answer["image_token"]),
+                    f"Round {number} photo: {display_name(answer['truth'])}",
+                )
+            ),
+        ],
+        className="shadow-sm border-0 h-100",
+    )
+
+
+def heatmap_card(answer):
+    ai_label = answer["ai_guess"]
+    token, truth_token = answer["heatmap_token"], answer["truth_heatmap_token"]
+    if token is None:
+        body = [
+            html.Div(
+                [
+                    html.P("Explanation unavailable", className="fw-semibold mb-1"),
+                    html.P(
+                        "The explainer did not answer for this photo, so there is no heatmap "
+                        "this round. The scores are not affected.",
+                        className="small mb-0",
+                    ),
+                ],
+                className="heatmap-unavailable text-body-secondary",
+            )
+        ]
+    else:
+        body = [
+            html.Div(
+                [
+                    ui.photo(
+                        media_url(token),
+                        f"Heatmap of where the AI looked for its answer, {ui.car_name(ai_label)}",
+                    ),
+                    html.P(
+                        f"Where it looked for its answer: {ui.car_name(ai_label)}",
+                        className="small text-body-secondary mt-2 mb-0",
+                    ),
+                ],
+                id=ids.RESULT_AI_HEATMAP,
+                className=SHOWN,
+            )
+        ]
+        if truth_token is not None:
+            body += _truth_heatmap(answer, truth_token)
+        body.append(ui.heatmap_legend())
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("Where the AI looked", className="h6 mb-0")),
+            dbc.CardBody(body),
+        ],
+        className="shadow-sm border-0 h-100",
+    )
+
+
+def _truth_heatmap(answer, truth_token):
+    truth = display_name(answer["truth"])
+    return [
+        html.Div(
+            [
+                ui.photo(media_url(truth_token), f"Heatmap for the true car, {truth}"),
+                html.P(
+                    f"Where it should have looked to see a {truth}",
+                    className="small text-body-secondary mt-2 mb-0",
+                ),
+            ],
+            id=ids.RESULT_TRUTH_HEATMAP,
+            className=HIDDEN,
+        ),
+        dbc.Switch(
+            id=ids.RESULT_TRUTH_SWITCH,
+            label="Show where it should have looked (the true car)",
+            value=False,
+            className="mt-3",
+        ),
+    ]
+
+
+def answers_card(answer):
+    top = answer["ai_top5"][0] if answer["ai_top5"] else None
+    ai_text = ui.car_name(answer["ai_guess"])
+    if top is not None:
+        ai_text += f" ({top['probability']:.0%} sure)"
+    rows = [
+        ("The car", html.Strong(display_name(answer["truth"])), None),
+        ("You said", ui.car_name(answer["guess"]), answer["player_points"]),
+        ("The AI said", ai_text, answer["ai_points"]),
+    ]
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("Answers", className="h6 mb-0")),
+            dbc.ListGroup(
+                [
+                    dbc.ListGroupItem(
+                        [
+                            html.Div(title, className="small text-body-secondary"),
+                            html.Div(value, className="fs-5 answer-value"),
+                            ui.points_badge(points) if points is not None else None,
+                        ],
+                        className="py-3",
+                    )
+                    for title, value, points in rows
+                ],
+                flush=True,
+            ),
+        ],
+        className="shadow-sm border-0 h-100",
+    )
+
+
+def chart_card(answer):
+    predictions = answer["ai_top5"]
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("The AI's top five", className="h6 mb-0")),
+            dbc.CardBody(
+                [
+                    dcc.Graph(
+                        id=ids.RESULT_CHART,
+                        figure=top5_figure(predictions, answer["truth"]),
+                        config={"displayModeBar": False, "responsive": True},
+                        style={"height": "260px"},
+                    ),
+                    html.Ol(
+                        [
+                            html.Li(f"{display_name(p['label'])}: {p['probability']:.0%}")
+                            for p in predictions
+                        ],
+                        className="visually-hidden",
+                    ),
+                    html.P(_chart_note(predictions, answer["truth"]), className="small mb-0"),
+                ]
+            ),
+        ],
+        className="shadow-sm border-0 h-100",
+    )
+
+
+def _chart_note(predictions, truth):
+    if any(p["label"] == truth for p in predictions):
+        return "✓ and a hatched bar mark the true car."
+    return f"The true car, {display_name(truth)}, is not among the AI's top five."
+
+
+def top5_figure(predictions: list[dict[str, Any]], truth: str) -> dict[str, Any]:
+    """Horizontal bars, most likely on top; the true car is named with ✓ and hatched.
+
+    A plain figure dict: no plotly template travels with it, which keeps the page payload small.
+    """
+    labels = [str(p["label"]) for p in predictions][::-1]
+    values = [float(p["probability"]) for p in predictions][::-1]
+    bar = {
+        "type": "bar",
+        "orientation": "h",
+        "x": values,
+        "y": [("✓ " if label == truth else "") + display_name(label) for label in labels],
+        "text": [f"{value:.0%}" for value in values],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "marker": {
+            "color": [TRUTH_BAR if label == truth else OTHER_BAR for label in labels],
+            "pattern": {"shape": ["/" if label == truth else "" for label in labels]},
+        },
+        "hovertemplate": "%{y}: %{x:.1%}<extra></extra>",
+    }
+    return {
+        "data": [bar],
+        "layout": {
+            "margin": {"l": 8, "r": 48, "t": 8, "b": 32},
+            "xaxis": {"range": [0, 1.12], "tickformat": ".0%", "gridcolor": "#e9ecef"},
+            "yaxis": {"automargin": True},
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "font": {"size": 13, "family": "system-ui, sans-serif"},
+            "bargap": 0.35,
+        },
+    }

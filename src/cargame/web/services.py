@@ -1,0 +1,236 @@
+"""One function per player action. Pages call these and render what comes back.
+
+Game, session, cache and database work happens here, never in page layouts or callbacks, so a
+page module stays its layout and the wiring of its components.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import SQLAlchemyError
+
+from cargame.accounts import records
+from cargame.accounts.db import db_session
+from cargame.accounts.finished_games import SaveStatus, save_finished_game, save_status
+from cargame.clients.serving import ServingError
+from cargame.domain import rounds
+from cargame.domain.catalog import CatalogError, make_label, split_label
+from cargame.domain.game import GameData, GameError
+from cargame.web import state
+from cargame.web.media import media_url
+from cargame.web.runtime import runtime
+
+logger = logging.getLogger(__name__)
+
+EXPIRED = "/?notice=expired"
+RECORDS_UNAVAILABLE = "The records are unavailable right now. Please try again in a minute."
+
+
+class RecordsUnavailable(RuntimeError):
+    """The accounts database failed; the message is meant for the player."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """What an action did: the game to store (None: leave the store), where to go, a message."""
+
+    game: GameData | None = None
+    href: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class FinishView:
+    """What the final score page shows besides the game itself."""
+
+    save_status: SaveStatus
+    signed_in: bool
+    next_player_token: str | None  # the CSRF token of the booth's "Next player" form
+
+
+@dataclass(frozen=True)
+class PlayerRecord:
+    """A signed-in player's profile."""
+
+    username: str
+    stats: records.ProfileStats
+    history: list[records.GameSummary]
+
+
+def rounds_per_game() -> int:
+    """Rounds per game (`[web] rounds`)."""
+    return runtime().settings.rounds
+
+
+def is_booth() -> bool:
+    """True on a shared kiosk screen (`[web] booth`)."""
+    return runtime().booth
+
+
+def game_in_progress(raw_pointer: object) -> GameData | None:
+    """This browser's unfinished game behind a store value, for "Continue your game"."""
+    game = state.load_game(raw_pointer)
+    return game if game is not None and game.stage != "finished" else None
+
+
+def start_game() -> Move:
+    """Prepare a new game for this browser, reporting progress to `start_progress`."""
+    app = runtime()
+    recorder = app.progress.recorder(_progress_owner())
+    try:
+        game = rounds.prepare_game(
+            app.shelf.catalog(),
+            app.settings,
+            media=app.media,
+            rng=random.Random(),
+            progress=recorder,
+        )
+    except ServingError as error:
+        logger.warning("cannot start a game, model server failed: %s", error)
+        return Move(
+            message="The AI's model server is not answering right now, so the game cannot start."
+        )
+    except (rounds.GamePreparationError, CatalogError) as error:
+        # The details (paths, counts) go to the log, not to the player's screen.
+        logger.error("cannot start a game, catalog problem: %s", error)
+        return Move(
+            message="The garage has no photos ready to play with yet. Please ask the "
+            "host to set it up."
+        )
+    return Move(game, game.expected_path)
+
+
+def start_progress() -> int | None:
+    """How far this browser's game start has come, in percent (None: nothing recorded)."""
+    return runtime().progress.percent(_progress_owner())
+
+
+def _progress_owner() -> str:
+    return f"start-{state.session_id()}"
+
+
+def lock_in(game: GameData | None, make: str | None, model: str | None) -> Move:
+    """Lock in the player's guess for the current round and move on to its answer."""
+    moved = _off_stage(game, "attempt")
+    if moved is not None or game is None:
+        return moved or Move(href=EXPIRED)
+    missing = _missing(make, model)
+    if missing:
+        return Move(message=missing)
+    try:
+        answered = game.guess(make_label(str(make), str(model)))
+    except GameError:
+        return Move(message="That car is not in this game; pick again.")
+    if answered.heatmap_token is not None:
+        game.show_heatmap()  # /result opens with the AI's heatmap whenever there is one
+    return Move(game, game.expected_path)
+
+
+def next_round(game: GameData | None) -> Move:
+    """Go on from a round's answer; after the last one, finish and save the game."""
+    moved = _off_stage(game, "result")
+    if moved is not None or game is None:
+        return moved or Move(href=EXPIRED)
+    game.next_round()
+    if game.stage == "finished":
+        _record(game)
+    return Move(game, game.expected_path)
+
+
+def _off_stage(game: GameData | None, stage: str) -> Move | None:
+    """Where to send a player whose game is gone or at another stage, else None."""
+    if game is None:
+        return Move(href=EXPIRED)
+    if game.stage != stage:
+        return Move(href=game.expected_path)
+    return None
+
+
+def _missing(make: str | None, model: str | None) -> str | None:
+    if not make and not model:
+        return "Choose a make and a model before you lock in."
+    if not make:
+        return "Choose a make first."
+    if not model:
+        return "Now choose the model too."
+    return None
+
+
+def _record(game: GameData) -> None:
+    # A database that is down costs the player the record, never the final score page.
+    try:
+        save_finished_game(game, runtime().mode)
+    except SQLAlchemyError:
+        logger.exception("could not record finished game %s", game.game_id)
+
+
+def finish_view(game: GameData) -> FinishView:
+    """Whether the finished game was saved, and the booth's "Next player" form token."""
+    try:
+        status = save_status(game.game_id)
+    except SQLAlchemyError:
+        # The game was not recorded either; the score page must still show.
+        logger.exception("could not look up finished game %s", game.game_id)
+        status = "unsaved"
+    token = generate_csrf() if is_booth() else None
+    return FinishView(status, bool(current_user.is_authenticated), token)
+
+
+def models_of(game: GameData | None, make: str | None) -> list[str]:
+    """The models of one make among the game's labels, sorted."""
+    if game is None or not make:
+        return []
+    return sorted(model for brand, model in map(split_label, game.labels) if brand == make)
+
+
+def makes_of(game: GameData) -> list[str]:
+    """The makes among the game's labels, sorted."""
+    return sorted({split_label(label)[0] for label in game.labels})
+
+
+def showroom() -> dict[str, list[tuple[str, str | None]]]:
+    """Per make, its models as (label, reference picture URL or None), sorted by label.
+
+    Raises CatalogError when no catalog is set up.
+    """
+    shelf = runtime().shelf
+    catalog = shelf.catalog()
+    tokens = shelf.showroom_tokens()
+    groups: dict[str, list[tuple[str, str | None]]] = {}
+    for label in catalog.labels:
+        token = tokens.get(label)
+        make = split_label(label)[0]
+        groups.setdefault(make, []).append((label, media_url(token) if token else None))
+    return groups
+
+
+def player_record() -> PlayerRecord:
+    """The signed-in player's stats and games (RecordsUnavailable when the database fails)."""
+    try:
+        with db_session() as database:
+            stats = records.profile_stats(database, current_user.id)
+            history = records.player_history(database, current_user.id)
+    except SQLAlchemyError as error:
+        logger.exception("database unavailable for the profile")
+        raise RecordsUnavailable(RECORDS_UNAVAILABLE) from error
+    return PlayerRecord(current_user.username, stats, history)
+
+
+def leaderboards(
+    period: records.Period,
+) -> tuple[list[records.LeaderboardRow], list[records.LeaderboardRow]]:
+    """The top players by wins and by points (RecordsUnavailable when the database fails)."""
+    try:
+        with db_session() as database:
+            return (
+                records.leaderboard(database, period, "wins"),
+                records.leaderboard(database, period, "points"),
+            )
+    except SQLAlchemyError as error:
+        logger.exception("database unavailable for the leaderboard")
+        raise RecordsUnavailable(RECORDS_UNAVAILABLE) from error
