@@ -506,3 +506,35 @@ def test_client_address_behind_trusted_proxies(web_config, proxies, seen) -> Non
         "/_test/address", headers={"X-Forwarded-For": "203.0.113.7"}
     )
     assert response.get_data(as_text=True) == seen
+
+
+def test_two_apps_in_one_process_share_nothing(web_config, dash_client, tmp_path) -> None:
+    from cargame.accounts import guard
+    from cargame.web.runtime import runtime
+
+    second_config = web_config.with_overrides(
+        {"paths": {"cache": str(tmp_path / "second-cache")}, "web": {"rounds": 3, "booth": True}}
+    )
+    first, second = create_app(web_config), create_app(second_config)
+    with first.server.app_context():
+        one = runtime()
+    with second.server.app_context():
+        two = runtime()
+    assert one is not two and one.shelf is not two.shelf and one.progress is not two.progress
+    assert (one.settings.rounds, one.booth) == (5, False)
+    assert (two.settings.rounds, two.booth) == (3, True)
+
+    player = dash_client(first)
+    pointer = player.start_game()
+    token = player.game(pointer).current_round.image_token
+    same_browser = dash_client(second)
+    same_browser.http.set_cookie("cargame_session", player.http.get_cookie("cargame_session").value)
+    assert same_browser.http.get(f"/media/{token}").status_code == 404
+    assert same_browser.game(pointer) is None
+    assert player.http.get(f"/media/{token}").status_code == 200
+
+    guard.protect_output(first.server, "two-apps-secret", "admin")
+    with first.server.test_request_context():
+        assert guard.required_role("two-apps-secret.children") == "admin"
+    with second.server.test_request_context():
+        assert guard.required_role("two-apps-secret.children") is None
