@@ -39,11 +39,4 @@ def layout(current, view):
 
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
-    register_start_callback(
-        app,
-        start=ids.FINISH_AGAIN,
-        retry=ids.FINISH_RETRY,
-        error=ids.FINISH_ERROR,
-        error_text=ids.FINISH_ERROR_TEXT,
-        progress=ids.FINISH_PROGRESS,
-    )
+    register_start_callback(app, ids.FINISH_STARTER)

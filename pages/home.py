@@ -55,15 +55,7 @@ def _intro(current, rounds):
                 ),
                 html.Div(
                     [
-                        start_controls(
-                            ids.HOME_START,
-                            "Let's play",
-                            ids.HOME_PROGRESS,
-                            ids.HOME_ERROR,
-                            ids.HOME_ERROR_TEXT,
-                            retry_id=ids.HOME_RETRY,
-                            rounds=rounds,
-                        ),
+                        start_controls(ids.HOME_STARTER, "Let's play", rounds),
                         *resume,
                     ],
                     className="my-4",
@@ -119,11 +111,4 @@ def _scoring(rounds):
 
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
-    register_start_callback(
-        app,
-        start=ids.HOME_START,
-        retry=ids.HOME_RETRY,
-        error=ids.HOME_ERROR,
-        error_text=ids.HOME_ERROR_TEXT,
-        progress=ids.HOME_PROGRESS,
-    )
+    register_start_callback(app, ids.HOME_STARTER)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -38,6 +38,12 @@ class GameSummary:
     player_score: int
     ai_score: int
     winner: str
+
+    @classmethod
+    def of(cls, game: Game) -> GameSummary:
+        """The summary of a stored game."""
+        copied = {field.name: getattr(game, field.name) for field in fields(cls)[1:]}
+        return cls(game_id=game.id, **copied)
 
 
 @dataclass(frozen=True)
@@ -165,19 +171,7 @@ def player_history(session: Session, user_id: int, limit: int = 100) -> list[Gam
     games = session.scalars(
         select(Game).where(Game.user_id == user_id).order_by(Game.finished_at.desc()).limit(limit)
     )
-    return [
-        GameSummary(
-            game_id=game.id,
-            finished_at=game.finished_at,
-            mode=game.mode,
-            model_name=game.model_name,
-            model_version=game.model_version,
-            player_score=game.player_score,
-            ai_score=game.ai_score,
-            winner=game.winner,
-        )
-        for game in games
-    ]
+    return [GameSummary.of(game) for game in games]
 
 
 def best_streak(winners: list[str]) -> int:

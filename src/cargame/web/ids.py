@@ -6,6 +6,8 @@ tests import these constants instead of repeating strings.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 def component_id(owner: str, name: str) -> str:
     """`<owner>-<name>`, e.g. `attempt-make`."""
@@ -18,12 +20,50 @@ NAVIGATE = component_id("shell", "navigate")  # callbacks move the player by set
 SCOREBOARD = component_id("shell", "scoreboard")
 REDIRECT_LINK = component_id("shell", "redirect")  # rendered by a page that is not the stage's
 
+
+@dataclass(frozen=True)
+class Starter:
+    """The ids of one start-game widget (its button, retry, progress area and error box)."""
+
+    owner: str
+    button: str = "start"
+
+    @property
+    def start(self) -> str:
+        return component_id(self.owner, self.button)
+
+    @property
+    def retry(self) -> str:
+        return component_id(self.owner, "retry")
+
+    @property
+    def progress(self) -> str:
+        return component_id(self.owner, "progress")
+
+    @property
+    def progress_bar(self) -> str:
+        return progress_bar(self.progress)
+
+    @property
+    def progress_tick(self) -> str:
+        return progress_tick(self.progress)
+
+    @property
+    def error(self) -> str:
+        return component_id(self.owner, "error")
+
+    @property
+    def error_text(self) -> str:
+        return component_id(self.owner, "error-text")
+
+
 # /
-HOME_START = component_id("home", "start")
-HOME_RETRY = component_id("home", "retry")
-HOME_PROGRESS = component_id("home", "progress")
-HOME_ERROR = component_id("home", "error")
-HOME_ERROR_TEXT = component_id("home", "error-text")
+HOME_STARTER = Starter("home")
+HOME_START = HOME_STARTER.start
+HOME_RETRY = HOME_STARTER.retry
+HOME_PROGRESS = HOME_STARTER.progress
+HOME_ERROR = HOME_STARTER.error
+HOME_ERROR_TEXT = HOME_STARTER.error_text
 
 # /attempt
 ATTEMPT_MAKE = component_id("attempt", "make")
@@ -39,11 +79,12 @@ RESULT_NEXT = component_id("result", "next")
 RESULT_CHART = component_id("result", "chart")
 
 # /finish
-FINISH_AGAIN = component_id("finish", "again")
-FINISH_RETRY = component_id("finish", "retry")
-FINISH_PROGRESS = component_id("finish", "progress")
-FINISH_ERROR = component_id("finish", "error")
-FINISH_ERROR_TEXT = component_id("finish", "error-text")
+FINISH_STARTER = Starter("finish", button="again")
+FINISH_AGAIN = FINISH_STARTER.start
+FINISH_RETRY = FINISH_STARTER.retry
+FINISH_PROGRESS = FINISH_STARTER.progress
+FINISH_ERROR = FINISH_STARTER.error
+FINISH_ERROR_TEXT = FINISH_STARTER.error_text
 FINISH_SAVED = component_id("finish", "saved")  # "Saved to your history", or how to save it
 FINISH_NEXT_PLAYER = component_id("finish", "next-player")  # booth mode: clear the screen
 

@@ -41,15 +41,7 @@ def final_score(view, finish):
                     ),
                     dbc.Col(
                         [
-                            start_controls(
-                                ids.FINISH_AGAIN,
-                                "Play again",
-                                ids.FINISH_PROGRESS,
-                                ids.FINISH_ERROR,
-                                ids.FINISH_ERROR_TEXT,
-                                retry_id=ids.FINISH_RETRY,
-                                rounds=len(view["rounds"]),
-                            ),
+                            start_controls(ids.FINISH_STARTER, "Play again", len(view["rounds"])),
                             _next_player(finish.next_player_token)
                             if finish.next_player_token
                             else None,

@@ -22,24 +22,11 @@ AI_STYLE = {"color": "#21918c", "dash": "dash"}
 
 def figure(stats: records.ProfileStats) -> go.Figure:
     times = [finished_at for finished_at, _, _ in stats.points_over_time]
+    points = stats.points_over_time
     figure = go.Figure(
         [
-            go.Scatter(
-                x=times,
-                y=[player for _, player, _ in stats.points_over_time],
-                name="You",
-                mode="lines+markers",
-                line=PLAYER_STYLE,
-                marker={"symbol": "circle", "size": 9},
-            ),
-            go.Scatter(
-                x=times,
-                y=[ai for _, _, ai in stats.points_over_time],
-                name="AI",
-                mode="lines+markers",
-                line=AI_STYLE,
-                marker={"symbol": "square", "size": 8},
-            ),
+            _trace(times, [player for _, player, _ in points], "You", PLAYER_STYLE, "circle"),
+            _trace(times, [ai for _, _, ai in points], "AI", AI_STYLE, "square"),
         ]
     )
     figure.update_layout(
@@ -50,6 +37,12 @@ def figure(stats: records.ProfileStats) -> go.Figure:
         legend={"orientation": "h", "y": -0.25},
     )
     return figure
+
+
+def _trace(times, values, name, line, symbol):
+    return go.Scatter(
+        x=times, y=values, name=name, mode="lines+markers", line=line, marker={"symbol": symbol}
+    )
 
 
 def summary(stats: records.ProfileStats) -> dbc.Row:

@@ -19,25 +19,17 @@ from cargame.web.components.widgets import count_word
 PROGRESS_SHOWN, PROGRESS_HIDDEN = "text-body-secondary mt-3", "d-none"
 
 
-def start_controls(
-    button_id: str,
-    label: str,
-    progress_id: str,
-    error_id: str,
-    error_text_id: str,
-    retry_id: str,
-    rounds: int,
-) -> Component:
+def start_controls(starter: ids.Starter, label: str, rounds: int) -> Component:
     """A start button, the message shown while the rounds are prepared, and the error box."""
     return html.Div(
         [
-            dbc.Button(label, id=button_id, color="primary", size="lg", className="px-4"),
+            dbc.Button(label, id=starter.start, color="primary", size="lg", className="px-4"),
             html.Div(
                 [
                     dbc.Spinner(size="sm", color="primary", spinner_class_name="me-2"),
                     f"Picking {count_word(rounds)} photos and letting the AI study them…",
                     dbc.Progress(
-                        id=ids.progress_bar(progress_id),
+                        id=starter.progress_bar,
                         value=0,
                         striped=True,
                         animated=True,
@@ -45,18 +37,18 @@ def start_controls(
                         style={"height": "0.75rem"},
                     ),
                     # Polls the preparation's steps; enabled only while a game is being prepared.
-                    dcc.Interval(id=ids.progress_tick(progress_id), interval=300, disabled=True),
+                    dcc.Interval(id=starter.progress_tick, interval=300, disabled=True),
                 ],
-                id=progress_id,
+                id=starter.progress,
                 className="d-none text-body-secondary mt-3",
                 role="status",
             ),
             dbc.Alert(
                 [
-                    html.Div(id=error_text_id),
-                    dbc.Button("Try again", id=retry_id, color="danger", className="mt-2"),
+                    html.Div(id=starter.error_text),
+                    dbc.Button("Try again", id=starter.retry, color="danger", className="mt-2"),
                 ],
-                id=error_id,
+                id=starter.error,
                 color="danger",
                 is_open=False,
                 className="mt-3 text-start",
@@ -65,22 +57,20 @@ def start_controls(
     )
 
 
-def register_start_callback(
-    app: DashProxy, *, start: str, retry: str, error: str, error_text: str, progress: str
-) -> None:
-    """Start (or retry starting) a game from these buttons; errors go to this page's alert."""
+def register_start_callback(app: DashProxy, starter: ids.Starter) -> None:
+    """Start (or retry starting) a game from this widget; errors go to its alert."""
 
     @app.callback(
         Output(ids.GAME_STORE, "data"),
         Output(ids.NAVIGATE, "href"),
-        Output(error, "is_open"),
-        Output(error_text, "children"),
-        Input(start, "n_clicks"),
-        Input(retry, "n_clicks"),
+        Output(starter.error, "is_open"),
+        Output(starter.error_text, "children"),
+        Input(starter.start, "n_clicks"),
+        Input(starter.retry, "n_clicks"),
         running=[
-            (Output(start, "disabled"), True, False),
-            (Output(progress, "className"), PROGRESS_SHOWN, PROGRESS_HIDDEN),
-            (Output(ids.progress_tick(progress), "disabled"), False, True),
+            (Output(starter.start, "disabled"), True, False),
+            (Output(starter.progress, "className"), PROGRESS_SHOWN, PROGRESS_HIDDEN),
+            (Output(starter.progress_tick, "disabled"), False, True),
         ],
         prevent_initial_call=True,
     )
@@ -94,8 +84,8 @@ def register_start_callback(
         return state.pointer(move.game), move.href, False, ""
 
     @app.callback(
-        Output(ids.progress_bar(progress), "value"),
-        Input(ids.progress_tick(progress), "n_intervals"),
+        Output(starter.progress_bar, "value"),
+        Input(starter.progress_tick, "n_intervals"),
         prevent_initial_call=True,
     )
     def show_progress(_ticks: int | None) -> int:
