@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import types
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +16,12 @@ from typing import Any
 
 import psutil
 import pytest
+from browser import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 from dash.testing.wait import until
 from support import free_port
 from support_models import TinyExport, build_shapes_catalog
-from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 
-from cargame import runner
+from cargame import cli, runner
 from cargame.config import load_config
 from cargame.domain.exports import model_versions
 from cargame.web import ids
@@ -36,9 +38,8 @@ def run_environment(tmp_path: Path, catalog: Path, tiny_export: TinyExport) -> d
         "CARGAME_PATHS_CATALOG": str(catalog),
         "CARGAME_PATHS_MODELS": str(tiny_export.models_dir),
         "CARGAME_MODEL_NAME": tiny_export.name,
-        "CARGAME_SERVING_PORT": str(model_port),
+        # One address per service: the children listen on the ports of these URLs.
         "CARGAME_SERVING_URL": f"http://127.0.0.1:{model_port}",
-        "CARGAME_EXPLAINER_PORT": str(explainer_port),
         "CARGAME_EXPLAINER_URL": f"http://127.0.0.1:{explainer_port}",
         "CARGAME_WEB_PORT": str(web_port),
         "CARGAME_RUN_BUILD_DEMO": "false",
@@ -134,3 +135,31 @@ def test_model_versions_ignore_unfinished_exports(tmp_path: Path) -> None:
     (tmp_path / "cars" / "5").write_text("a stray file, not an export")
     assert model_versions(tmp_path, "cars") == [1, 3]
     assert model_versions(tmp_path, "missing") == []
+
+
+@pytest.mark.parametrize(
+    ("service", "section", "module"),
+    [
+        ("model", "SERVING", "model_service.serving.server"),
+        ("explainer", "EXPLAINER", "model_service.explain.server"),
+    ],
+)
+def test_serve_listens_on_the_port_of_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, service: str, section: str, module: str
+) -> None:
+    """What `cargame run` starts as a child binds where the runner then polls."""
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType(module)
+    fake.run_server = lambda *args, **options: calls.append(options)  # type: ignore[attr-defined]
+    package, _, name = module.rpartition(".")
+    monkeypatch.setitem(sys.modules, module, fake)
+    # The subpackage is TensorFlow-free; only its `server` module is replaced.
+    monkeypatch.setattr(importlib.import_module(package), name, fake, raising=False)
+    monkeypatch.setenv(f"CARGAME_{section}_URL", "http://127.0.0.1:5123/")
+    monkeypatch.setenv("CARGAME_PATHS_CACHE", str(tmp_path))
+    assert cli.main(["serve", service]) == 0
+    assert cli.main(["serve", service, "--host", "0.0.0.0"]) == 0
+    assert [(call["host"], call["port"]) for call in calls] == [
+        ("127.0.0.1", 5123),
+        ("0.0.0.0", 5123),
+    ]

@@ -75,14 +75,18 @@ def _train(args: argparse.Namespace, config: Config) -> int:
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
+    """Run one local service on the port of its `[section] url`, bound to `host` or `--host`."""
+    section = "serving" if args.service == "model" else "explainer"
+    host, port = config.listen_address(section)
+    settings = config.section(section)
+    models_dir = Path(args.models) if args.models else config.path("models")
     if args.service == "model":
         from model_service.serving import server as serving
 
-        settings = config.section("serving")
         serving.run_server(
-            Path(args.models) if args.models else config.path("models"),
-            host=args.host or settings["host"],
-            port=args.port or settings["port"],
+            models_dir,
+            host=args.host or host,
+            port=port,
             max_body_bytes=settings["max_body_bytes"],
             max_image_pixels=settings["max_image_pixels"],
             poll_seconds=settings["poll_seconds"],
@@ -90,12 +94,11 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     else:
         from model_service.explain import server as explainer
 
-        settings = config.section("explainer")
         explainer.run_server(
-            Path(args.models) if args.models else config.path("models"),
+            models_dir,
             config.path("cache") / "explainer",
-            host=args.host or settings["host"],
-            port=args.port or settings["port"],
+            host=args.host or host,
+            port=port,
             max_body_bytes=settings["max_body_bytes"],
             max_image_pixels=settings["max_image_pixels"],
             cache_size_bytes=settings["cache_size_bytes"],
@@ -171,10 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     train.set_defaults(handler=_train)
 
-    serve = commands.add_parser("serve", help="run the local model server or the explainer")
+    serve = commands.add_parser(
+        "serve",
+        help="run the local model server or the explainer on the port of [serving|explainer] url",
+    )
     serve.add_argument("service", choices=["model", "explainer"])
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to bind; default [serving|explainer] host")
     serve.add_argument("--models", help="models folder; default [paths] models")
     serve.set_defaults(handler=_serve)
 

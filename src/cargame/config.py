@@ -8,8 +8,12 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Sections naming a service by one `url`: clients call it, a local server listens on its port.
+SERVICE_SECTIONS = ("serving", "explainer")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ConfigError(ValueError):
@@ -38,6 +42,18 @@ class Config:
         value = Path(str(self.get("paths", key))).expanduser()
         return value if value.is_absolute() else self.root / value
 
+    def service_url(self, section: str) -> str:
+        """`[section] url`, checked to be `http(s)://host[:port]` with at most a trailing slash."""
+        url = str(self.get(section, "url"))
+        _parse_service_url(section, url)
+        return url
+
+    def listen_address(self, section: str) -> tuple[str, int]:
+        """Host and port a local server binds: `host` (empty: the URL's host) and the URL's port."""
+        parts = _parse_service_url(section, str(self.get(section, "url")))
+        host = str(self.section(section).get("host") or "") or str(parts.hostname)
+        return host, parts.port or DEFAULT_PORTS[parts.scheme]
+
     def with_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> Config:
         """A copy with some values replaced (used by tests and the CLI)."""
         data = copy.deepcopy(self._data)
@@ -47,6 +63,36 @@ class Config:
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         return copy.deepcopy(self._data)
+
+
+def _parse_service_url(section: str, url: str) -> SplitResult:
+    """The parts of a service URL, or a ConfigError saying what is wrong with it."""
+    where = f"[{section}] url {url!r} (CARGAME_{section.upper()}_URL)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from error
+    if parts.scheme not in DEFAULT_PORTS:
+        raise ConfigError(f"{where} must start with http:// or https://")
+    if not parts.hostname:
+        raise ConfigError(f"{where} must name a host, e.g. http://127.0.0.1:8501")
+    if port == 0:
+        raise ConfigError(f"{where} must name a port from 1 to 65535")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"{where} must be only scheme://host:port, without a path or query")
+    return parts
+
+
+def _check_services(data: Mapping[str, Mapping[str, Any]], environ: Mapping[str, str]) -> None:
+    """One address per service: a `port` setting left from older configs would be ignored."""
+    for section in SERVICE_SECTIONS:
+        name = f"CARGAME_{section.upper()}_PORT"
+        if "port" in data.get(section, {}) or name in environ:
+            raise ConfigError(
+                f"[{section}] port ({name}) is no longer read: put the port in "
+                f"[{section}] url (CARGAME_{section.upper()}_URL), e.g. http://127.0.0.1:8501"
+            )
 
 
 def _merge(base: dict[str, dict[str, Any]], extra: Mapping[str, Any]) -> None:
@@ -99,4 +145,8 @@ def load_config(profile: str | None = None, environ: Mapping[str, str] | None = 
         with file.open("rb") as handle:
             _merge(data, tomllib.load(handle))
     _apply_environment(data, environ)
-    return Config(data, profile, Path(environ.get("CARGAME_ROOT", PROJECT_ROOT)))
+    _check_services(data, environ)
+    config = Config(data, profile, Path(environ.get("CARGAME_ROOT", PROJECT_ROOT)))
+    for section in SERVICE_SECTIONS:
+        config.service_url(section)  # fail at start-up, not on the first game
+    return config

@@ -113,10 +113,12 @@ def services(config: Config, progress: Callable[[str], None]) -> Iterator[None]:
             ("model", "serving", config.get("run", "start_model_server")),
             ("explainer", "explainer", config.get("run", "start_explainer")),
         ):
-            status_url = model_path(config.get(section, "url"), name, None)
+            status_url = model_path(config.service_url(section), name, None)
             process = None
             if wanted:
-                progress(f"==> starting the {service} server on port {config.get(section, 'port')}")
+                # The child reads the same config and listens on the port of this URL.
+                host, port = config.listen_address(section)
+                progress(f"==> starting the {service} server on {host}:{port}")
                 process = subprocess.Popen(
                     _cargame("serve", service),
                     preexec_fn=_die_with_parent,
