@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,10 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_caching import Cache
+from PIL import Image
 
 from cargame.web.media import MediaStore, media_blueprint, media_url
 
-JPEG = b"\xff\xd8\xff\xe0" + b"jpeg-body" * 10
 PNG = b"\x89PNG\r\n\x1a\n" + b"overlay"
 
 
@@ -39,7 +41,11 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def photo(tmp_path: Path) -> Path:
     path = tmp_path / "Tesla_Model S_2020_white.jpg"  # Car Connection names hold the answer
-    path.write_bytes(JPEG)
+    image = Image.new("RGB", (320, 240), (200, 30, 30))
+    image.paste((20, 20, 180), (80, 60, 240, 180))
+    exif = Image.Exif()
+    exif[0x010E] = "Tesla Model S"  # ImageDescription: metadata that must not travel along
+    image.save(path, "JPEG", quality=95, exif=exif)
     return path
 
 
@@ -50,11 +56,34 @@ def test_image_is_served_by_opaque_token(store, client, photo: Path) -> None:
     assert "Tesla" not in url and photo.stem not in url
     response = client.get(url)
     assert response.status_code == 200
-    assert response.data == JPEG
     assert response.mimetype == "image/jpeg"
+    assert b"Tesla" not in response.data
     assert response.headers["Cache-Control"] == "private, max-age=600"
     assert "Tesla" not in str(response.headers)
     assert "ETag" not in response.headers and "Last-Modified" not in response.headers
+
+
+def test_each_token_gets_its_own_encoding_of_the_photo(store, client, photo: Path) -> None:
+    original = photo.read_bytes()
+    served = []
+    for _ in range(12):
+        url = media_url(store.add_image(photo))
+        first, again = client.get(url).data, client.get(url).data
+        assert first == again  # a reload shows the same picture
+        served.append(first)
+    digests = {hashlib.sha256(data).hexdigest() for data in served}
+    assert len(digests) == len(served)  # no two games share bytes
+    assert hashlib.sha256(original).hexdigest() not in digests
+    for data in served:
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "JPEG" and not image.getexif()
+            assert 0.85 * 320 <= image.width <= 320 and 0.85 * 240 <= image.height <= 240
+
+
+def test_a_file_that_is_not_a_picture_is_404(store, client, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg at all")
+    assert client.get(media_url(store.add_image(broken))).status_code == 404
 
 
 def test_same_photo_gets_a_new_token_each_time(store, photo: Path) -> None:

@@ -1,13 +1,18 @@
 """Photos and heatmaps by opaque, per-game URL: `/media/<token>`, never a file name or image id.
 
 A fresh random token per photo per game means a player cannot collect id-to-answer pairs across
-games. Tokens live in a Flask-Caching `Cache` (or anything with get/set and a timeout), so every
-web worker that shares the cache can serve them.
+games. Nor can the bytes give the answer away: a photo is never sent as the catalog file (whose
+hash is its image id) but re-encoded once per token, with a small random crop, scale and JPEG
+quality and no metadata, so its bytes differ from the catalog and from every other game. Tokens
+and the encoded photos live in a Flask-Caching `Cache` (or anything with get/set and a timeout),
+so every web worker that shares the cache serves the same bytes for a token.
 """
 
 from __future__ import annotations
 
+import io
 import mimetypes
+import random
 import re
 import secrets
 from collections.abc import Callable
@@ -15,13 +20,19 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from flask import Blueprint, Response, abort
+from PIL import Image, UnidentifiedImageError
 
 DEFAULT_TTL_SECONDS = 6 * 60 * 60  # a game takes minutes; a finished game may be reviewed a while
 TOKEN_BYTES = 24  # 192 random bits: not guessable, 32 URL-safe characters
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 KEY_PREFIX = "cargame-media:"
+PHOTO_PREFIX = "cargame-media-photo:"  # the re-encoded bytes of a photo token
 URL_PREFIX = "/media"
 PNG_TYPE = "image/png"
+JPEG_TYPE = "image/jpeg"
+MAX_CROP = 0.04  # up to 4 % off each edge: the car stays whole, the pixels all move
+MIN_SCALE = 0.92  # and up to 8 % smaller, so no pixel grid lines up with the catalog file
+QUALITY = (78, 92)  # JPEG quality range: visually alike, byte-wise unrelated
 
 
 class CacheLike(Protocol):
@@ -61,6 +72,27 @@ class MediaStore:
         stored = self.cache.get(KEY_PREFIX + token)
         return MediaItem(*stored) if stored else None
 
+    def body(self, token: str) -> tuple[bytes, str] | None:
+        """The bytes and content type to send for a token, or None when there are none.
+
+        A photo is re-encoded on its first request and the result kept with the token, so a
+        reload shows the same picture and costs nothing.
+        """
+        item = self.get(token)
+        if item is None:
+            return None
+        if item.kind == "png" and isinstance(item.value, bytes):
+            return item.value, PNG_TYPE
+        if item.kind != "image" or not isinstance(item.value, str):
+            return None
+        encoded = self.cache.get(PHOTO_PREFIX + token)
+        if not isinstance(encoded, bytes):
+            encoded = reencode(Path(item.value), random.Random(secrets.randbits(64)))
+            if encoded is None:
+                return None
+            self.cache.set(PHOTO_PREFIX + token, encoded, timeout=self.ttl_seconds)
+        return encoded, JPEG_TYPE
+
     def _add(self, item: MediaItem) -> str:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         self.cache.set(KEY_PREFIX + token, tuple(item), timeout=self.ttl_seconds)
@@ -72,6 +104,32 @@ def media_url(token: str, prefix: str = URL_PREFIX) -> str:
     return f"{prefix.rstrip('/')}/{token}"
 
 
+def reencode(path: Path, rng: random.Random) -> bytes | None:
+    """The photo as a fresh JPEG: randomly cropped and scaled a little, no metadata.
+
+    None when the file is missing or not an image.
+    """
+    mimetype, _ = mimetypes.guess_type(path.name)
+    if not mimetype or not mimetype.startswith("image/"):
+        return None
+    try:
+        with Image.open(path) as original:
+            image = original.convert("RGB")
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+        return None
+    width, height = image.size
+    left, right = (round(width * rng.uniform(0, MAX_CROP)) for _ in range(2))
+    top, bottom = (round(height * rng.uniform(0, MAX_CROP)) for _ in range(2))
+    image = image.crop((left, top, max(left + 1, width - right), max(top + 1, height - bottom)))
+    scale = rng.uniform(MIN_SCALE, 1.0)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    image = image.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    # No exif, icc_profile or comment arguments: nothing of the original file travels along.
+    image.save(buffer, "JPEG", quality=rng.randint(*QUALITY), optimize=True)
+    return buffer.getvalue()
+
+
 def media_blueprint(
     store_getter: Callable[[], MediaStore], url_prefix: str = URL_PREFIX
 ) -> Blueprint:
@@ -81,28 +139,14 @@ def media_blueprint(
     @blueprint.get("/<token>")
     def serve(token: str) -> Response:
         store = store_getter()
-        item = store.get(token)
-        if item is None:
+        found = store.body(token)
+        if found is None:
             abort(404)
-        body, mimetype = _load(item)
+        body, mimetype = found
+        # No ETag or Last-Modified: nothing that could identify the file across games.
         response = Response(body, mimetype=mimetype)
         response.headers["Cache-Control"] = f"private, max-age={store.ttl_seconds}"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
     return blueprint
-
-
-def _load(item: MediaItem) -> tuple[bytes, str]:
-    """The bytes and content type; no ETag or Last-Modified, which would identify the file."""
-    if item.kind == "png" and isinstance(item.value, bytes):
-        return item.value, PNG_TYPE
-    if item.kind == "image" and isinstance(item.value, str):
-        mimetype, _ = mimetypes.guess_type(item.value)
-        if not mimetype or not mimetype.startswith("image/"):
-            abort(404)
-        try:
-            return Path(item.value).read_bytes(), mimetype
-        except OSError:
-            abort(404)
-    abort(404)
