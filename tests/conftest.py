@@ -8,8 +8,9 @@ import pytest
 from support import require_service
 
 # Fixtures every test folder may use: the tiny exported model and tiny catalogs (support_models);
-# fake model servers, the web config, DashClient and Chromium options (support_web).
-pytest_plugins = ["support_models", "support_web"]
+# the fake model services, the web config and dash_client (support_web); Chromium options for
+# dash_duo (browser).
+pytest_plugins = ["support_models", "support_web", "browser"]
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from browser import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 from selenium.webdriver.common.by import By
-from support_web import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 
 from cargame.accounts.menu import ACCOUNT_MENU
 from cargame.app import create_app

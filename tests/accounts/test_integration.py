@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from dash_extensions.enrich import DashProxy
+from dash_wire import DashClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
-from support_web import DashClient
 
 from cargame.accounts import records
 from cargame.accounts.db import EXTENSION

@@ -1,6 +1,6 @@
 """Headless Chromium plays the game as a person would: keyboard and mouse, page by page.
 
-Run with `pytest --headless tests/web/test_browser.py` (tests/support_web.py makes Chromium
+Run with `pytest --headless tests/web/test_browser.py` (tests/browser.py makes Chromium
 headless anyway). Set CARGAME_SCREENSHOTS=/some/dir to keep a screenshot of every page.
 """
 
@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import BROWSER_TIMEOUT as TIMEOUT
+from browser import click, guess_with_keyboard, start
 from dash.testing.browser import Browser
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
-from support_web import BROWSER_TIMEOUT as TIMEOUT
-from support_web import click, guess_with_keyboard, start
 
 from cargame.app import create_app
 from cargame.web import ids

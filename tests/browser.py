@@ -1,0 +1,89 @@
+"""Chromium playing the game: its options and the mouse and keyboard steps of a round.
+
+A pytest plugin (tests/conftest.py) for `pytest_setup_options`, dash_duo's Chromium options;
+the steps take a `dash.testing` browser (dash_duo, or `dash.testing.browser.Browser`) and are
+shared by tests/web, tests/accounts, tests/test_runner.py and bench/bench_pages.py.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.common.keys import Keys
+
+from cargame.web import ids
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's build, with /usr/bin/chromedriver beside it
+BROWSER_TIMEOUT = 15  # seconds; a game start makes one predict and ten explain calls
+
+
+def chromium_options() -> Options:
+    """Headless Chromium with a desktop-sized window, Debian's binary."""
+    options = Options()
+    options.binary_location = CHROMIUM
+    options.add_argument("--headless=new")
+    options.add_argument("--window-size=1366,1000")
+    return options
+
+
+def pytest_setup_options() -> Options:
+    """The Chromium options dash_duo starts the browser with."""
+    return chromium_options()
+
+
+def type_into_dropdown(browser: Any, text: str) -> None:
+    """Type into the focused dropdown's search and pick the match with Enter."""
+    active = browser.driver.switch_to.active_element
+    active.send_keys(text)
+    time.sleep(0.2)
+    active.send_keys(Keys.ENTER)
+
+
+def press(browser: Any, key: str) -> None:
+    browser.driver.switch_to.active_element.send_keys(key)
+    time.sleep(0.15)
+
+
+def click(browser: Any, selector: str, attempts: int = 3) -> None:
+    """Scroll the element to the middle of the window, then click it like a mouse would.
+
+    A callback may replace the element meanwhile (the header's account menu is rendered again
+    on every page change); then the new one is clicked.
+    """
+    for attempt in range(1, attempts + 1):
+        element = browser.wait_for_element(selector, timeout=BROWSER_TIMEOUT)
+        try:
+            browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            time.sleep(0.2)
+            element.click()
+            return
+        except StaleElementReferenceException:
+            if attempt == attempts:
+                raise
+
+
+def start(browser: Any) -> None:
+    """Press "Let's play" and wait for the first round."""
+    click(browser, f"#{ids.HOME_START}")
+    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=BROWSER_TIMEOUT)
+
+
+def guess_with_keyboard(browser: Any, make: str, model: str) -> None:
+    """Tab to the make list, type, Enter; the same for the model; Tab to the button, Enter."""
+    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=BROWSER_TIMEOUT)
+    browser.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    press(browser, Keys.TAB)
+    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_MAKE
+    press(browser, Keys.ENTER)
+    type_into_dropdown(browser, make)
+    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MAKE}", make)
+    press(browser, Keys.TAB)
+    press(browser, Keys.ENTER)
+    type_into_dropdown(browser, model)
+    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MODEL}", model)
+    press(browser, Keys.TAB)
+    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_SUBMIT
+    press(browser, Keys.ENTER)

@@ -1,0 +1,118 @@
+"""Dash over HTTP: fire callbacks as the browser's renderer does, without a browser.
+
+`DashClient(app)` reads `/_dash-dependencies`, builds `POST /_dash-update-component` bodies for
+the given inputs and state, and keeps one cookie jar (one player). `find_component` looks up a
+component in the serialised layouts the router returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cargame.domain.game import GameData
+from cargame.web import state
+
+
+def find_component(tree: Any, component_id: str) -> dict[str, Any] | None:
+    """The serialised component with this id in a layout JSON tree, or None."""
+    if isinstance(tree, dict):
+        props = tree.get("props", {})
+        if props.get("id") == component_id:
+            return tree
+        return find_component(list(props.values()), component_id)
+    if isinstance(tree, list):
+        for child in tree:
+            found = find_component(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+class DashClient:
+    """Calls Dash callbacks over HTTP like the browser does, with one cookie jar."""
+
+    find = staticmethod(find_component)
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.http = app.server.test_client()
+        self.dependencies = self.http.get("/_dash-dependencies").get_json()
+        self.last_size = 0
+
+    def callback(
+        self, inputs: dict[str, Any], state: dict[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Fire the callback with exactly these `id.prop` inputs; returns {id: {prop: value}}."""
+        state = state or {}
+        spec = self._find(set(inputs), set(state))
+        outputs = [_split(item) for item in _outputs(spec["output"])]
+        described = [{"id": i, "property": p} for i, p in outputs]
+        payload = {
+            "output": spec["output"],
+            # The renderer sends a single output as an object, several as a list.
+            "outputs": described if spec["output"].startswith("..") else described[0],
+            "inputs": [_dependency(item, inputs) for item in spec["inputs"]],
+            "state": [_dependency(item, state) for item in spec["state"]],
+            "changedPropIds": list(inputs)[:1],
+        }
+        response = self.http.post("/_dash-update-component", json=payload)
+        if response.status_code == 204:
+            return {}
+        assert response.status_code == 200, response.get_data(as_text=True)
+        self.last_size = len(response.data)
+        body = response.get_json()["response"]
+        return {
+            key: {prop.split("@")[0]: v for prop, v in value.items()} for key, value in body.items()
+        }
+
+    def page(self, path: str, pointer: Any = None, search: str = "") -> Any:
+        """The page content the router renders for a path, given the game store's value."""
+        response = self.callback(
+            {"_pages_location.pathname": path, "_pages_location.search": search},
+            {"shell-game.data": pointer},
+        )
+        return response["_pages_content"]["children"]
+
+    def start_game(self) -> str:
+        """Press "Let's play"; returns the store's pointer."""
+        response = self.callback({"home-start.n_clicks": 1, "home-retry.n_clicks": None})
+        assert response["shell-navigate"]["href"] == "/attempt", response
+        return response["shell-game"]["data"]
+
+    def lock_in(self, pointer: str, make: str | None, model: str | None) -> dict[str, Any]:
+        return self.callback(
+            {"attempt-submit.n_clicks": 1},
+            {"attempt-make.value": make, "attempt-model.value": model, "shell-game.data": pointer},
+        )
+
+    def next_round(self, pointer: str) -> dict[str, Any]:
+        return self.callback({"result-next.n_clicks": 1}, {"shell-game.data": pointer})
+
+    def game(self, pointer: Any) -> GameData | None:
+        """The game behind a pointer as the server sees it for this client's session."""
+        cookie = self.http.get_cookie("cargame_session")
+        headers = {"Cookie": f"cargame_session={cookie.value}"} if cookie else {}
+        with self.app.server.test_request_context(headers=headers):
+            return state.load_game(pointer)
+
+    def _find(self, inputs: set[str], given_state: set[str]) -> dict[str, Any]:
+        for spec in self.dependencies:
+            names = {f"{item['id']}.{item['property']}" for item in spec["inputs"]}
+            states = {f"{item['id']}.{item['property']}" for item in spec["state"]}
+            if names == inputs and given_state <= states:
+                return spec
+        raise AssertionError(f"no callback with inputs {inputs} and state {given_state}")
+
+
+def _outputs(output: str) -> list[str]:
+    return output[2:-2].split("...") if output.startswith("..") else [output]
+
+
+def _split(item: str) -> tuple[str, str]:
+    component, prop = item.split(".", 1)
+    return component, prop
+
+
+def _dependency(item: dict[str, str], values: dict[str, Any]) -> dict[str, Any]:
+    key = f"{item['id']}.{item['property']}"
+    return {"id": item["id"], "property": item["property"], "value": values.get(key)}
