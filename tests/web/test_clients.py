@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,16 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from doubles import (
+    HANG_UP,
+    PNG_SIGNATURE,
+    FakeAI,
+    FakeExplainer,
+    FakeServing,
+    Recorded,
+    flat_render,
+    http_error,
+)
 from support import free_port
 
 from cargame.clients import explainer, serving
@@ -22,58 +31,16 @@ pytestmark = pytest.mark.asyncio
 
 LABELS = ["Audi/A4", "BMW/X5", "Ford/Fiesta", "Tesla/Model S", "Volvo/XC90", "VW/Golf"]
 PROBABILITIES = [0.05, 0.4, 0.02, 0.3, 0.2, 0.03]
-PNG = b"\x89PNG\r\n\x1a\n" + b"fake-png-body"
-STATUS_BODY = {
-    "model_version_status": [
-        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK"}},
-        {"version": "3", "state": "AVAILABLE", "status": {"error_code": "OK"}},
-        {"version": "4", "state": "LOADING", "status": {"error_code": "OK"}},
-    ]
-}
+AI = FakeAI(LABELS, lambda photo: PROBABILITIES)  # the same answer for every photo: BMW/X5
+PNG = PNG_SIGNATURE + b"fake-png-body"
+VERSIONS = {1: "AVAILABLE", 3: "AVAILABLE", 4: "LOADING"}
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ServerFactory = Callable[..., Awaitable[Any]]
-
-
-class FakeServing:
-    """A TF Serving REST stand-in that records requests and can misbehave on demand."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, Any]] = []
-        self.failures: list[web.Response] = []  # answered first, one per request
-        self.delay = 0.0
-        self.status_body: dict[str, Any] = STATUS_BODY
-        self.labels: list[Any] = list(LABELS)
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/v1/models/{name}", self.status)
-        app.router.add_post("/v1/models/{name}/versions/{version}:predict", self.predict)
-        app.router.add_post("/v1/models/{name}:predict", self.predict)
-        return app
-
-    async def _record(self, request: web.Request) -> web.Response | None:
-        body = await request.json() if request.can_read_body else None
-        self.requests.append((request.method, request.path, body))
-        await asyncio.sleep(self.delay)
-        return self.failures.pop(0) if self.failures else None
-
-    async def status(self, request: web.Request) -> web.Response:
-        failure = await self._record(request)
-        return failure or web.json_response(self.status_body)
-
-    async def predict(self, request: web.Request) -> web.Response:
-        failure = await self._record(request)
-        if failure:
-            return failure
-        instances = self.requests[-1][2]["instances"]
-        row = {"probabilities": PROBABILITIES, "labels": self.labels}
-        return web.json_response({"predictions": [row for _ in instances]})
 
 
 @pytest.fixture
 def fake() -> FakeServing:
-    return FakeServing()
+    return FakeServing(AI, versions=VERSIONS)
 
 
 @pytest_asyncio.fixture
@@ -91,7 +58,7 @@ async def session() -> Any:
 async def test_model_version_is_newest_available(fake: FakeServing, base_url: str, session):
     version = await serving.model_version(session, base_url, "cars", timeout=2)
     assert version == 3
-    assert fake.requests == [("GET", "/v1/models/cars", None)]
+    assert fake.requests == [Recorded("GET", "/v1/models/cars", None)]
 
 
 async def test_predict_sends_one_batched_request(fake: FakeServing, base_url: str, session):
@@ -124,7 +91,7 @@ async def test_predict_with_version_skips_status(fake: FakeServing, base_url: st
 
 
 async def test_predict_decodes_b64_labels(fake: FakeServing, base_url: str, session):
-    fake.labels = [{"b64": base64.b64encode(label.encode()).decode()} for label in LABELS]
+    fake.encode_labels = True
     result = await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
     assert result.top5[0][0].label == "BMW/X5"
 
@@ -132,26 +99,26 @@ async def test_predict_decodes_b64_labels(fake: FakeServing, base_url: str, sess
 @pytest.mark.parametrize("status", [400, 404])
 async def test_error_body_becomes_serving_error(fake, base_url, session, status: int):
     message = "Servable not found for request: Latest(carz)"
-    fake.failures.append(web.json_response({"error": message}, status=status))
+    fake.replies.append(http_error(status, message))
     with pytest.raises(ServingError, match=rf"HTTP {status}.*Servable not found"):
         await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
     assert len(fake.requests) == 1  # client errors are not retried
 
 
 async def test_error_in_ok_body_becomes_serving_error(fake, base_url, session):
-    fake.failures.append(web.json_response({"error": "Input to reshape is a tensor"}))
+    fake.replies.append(web.json_response({"error": "Input to reshape is a tensor"}))
     with pytest.raises(ServingError, match="reshape"):
         await serving.model_version(session, base_url, "cars", timeout=2)
 
 
 async def test_no_available_version(fake, base_url, session):
-    fake.status_body = {"model_version_status": [{"version": "2", "state": "LOADING"}]}
+    fake.versions = {2: "LOADING"}
     with pytest.raises(ServingError, match="no AVAILABLE version"):
         await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
 
 
 async def test_wrong_number_of_predictions(fake, base_url, session):
-    fake.failures += [web.json_response(STATUS_BODY), web.json_response({"predictions": []})]
+    fake.replies += [web.json_response(fake.status_body()), web.json_response({"predictions": []})]
     with pytest.raises(ServingError, match="0 predictions for 2 images"):
         await serving.predict(session, base_url, "cars", [b"x", b"y"], timeout=2)
 
@@ -164,7 +131,7 @@ async def test_wrong_number_of_predictions(fake, base_url, session):
     ],
 )
 async def test_malformed_status_becomes_serving_error(fake, base_url, session, reply):
-    fake.status_body = reply
+    fake.replies.append(web.json_response(reply))
     with pytest.raises(ServingError, match="malformed model status"):
         await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
 
@@ -179,13 +146,14 @@ async def test_malformed_status_becomes_serving_error(fake, base_url, session, r
     ],
 )
 async def test_malformed_prediction_becomes_serving_error(fake, base_url, session, row):
-    fake.failures += [web.json_response(STATUS_BODY), web.json_response({"predictions": [row]})]
+    status = web.json_response(fake.status_body())
+    fake.replies += [status, web.json_response({"predictions": [row]})]
     with pytest.raises(ServingError, match="malformed prediction"):
         await serving.predict(session, base_url, "cars", [b"x"], timeout=2)
 
 
 async def test_slow_server_times_out(fake, base_url, session):
-    fake.delay = 3.0
+    fake.delay_seconds = 3.0
     started = time.monotonic()
     with pytest.raises(ServingError, match=r"within 0.2 s"):
         await serving.predict(session, base_url, "cars", [b"x"], timeout=0.2, version=1)
@@ -194,17 +162,39 @@ async def test_slow_server_times_out(fake, base_url, session):
 
 
 async def test_503_once_then_ok_is_retried(fake, base_url, session):
-    fake.failures.append(web.json_response({"error": "overloaded"}, status=503))
+    fake.replies.append(http_error(503, "overloaded"))
     result = await serving.predict(session, base_url, "cars", [b"x"], timeout=2, version=1)
     assert len(fake.requests) == 2
     assert result.top5[0][0].label == "BMW/X5"
 
 
 async def test_503_twice_fails_after_one_retry(fake, base_url, session):
-    fake.failures += [web.Response(status=503, text="busy") for _ in range(3)]
+    fake.replies += [web.Response(status=503, text="busy") for _ in range(3)]
     with pytest.raises(ServingError, match="HTTP 503: busy"):
         await serving.predict(session, base_url, "cars", [b"x"], timeout=2, version=1)
     assert len(fake.requests) == 2
+
+
+async def test_dropped_connection_is_retried_once(fake, base_url, session):
+    fake.replies.append(HANG_UP)
+    result = await serving.predict(session, base_url, "cars", [b"x"], timeout=2, version=1)
+    assert len(fake.requests) == 2
+    assert result.top5[0][0].label == "BMW/X5"
+
+
+async def test_dropped_connection_twice_becomes_serving_error(fake, base_url, session):
+    fake.replies += [HANG_UP, HANG_UP]
+    with pytest.raises(ServingError, match="cannot reach"):
+        await serving.predict(session, base_url, "cars", [b"x"], timeout=2, version=1)
+    assert len(fake.requests) == 2
+
+
+async def test_a_body_that_is_not_json_becomes_serving_error(fake, base_url, session):
+    fake.replies.append(
+        web.Response(text="<html>Welcome to nginx</html>", content_type="text/html")
+    )
+    with pytest.raises(ServingError, match="not answer with a JSON object.*nginx"):
+        await serving.model_version(session, base_url, "cars", timeout=2)
 
 
 async def test_connection_refused_becomes_serving_error(session):
@@ -213,41 +203,9 @@ async def test_connection_refused_becomes_serving_error(session):
         await serving.predict(session, url, "cars", [b"x"], timeout=2)
 
 
-class FakeExplainer:
-    """The explainer's `:explain` endpoint, recording requests."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, Any]] = []
-        self.failures: list[web.Response] = []
-        self.overlay = PNG
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/v1/models/{name}/versions/{version}:explain", self.explain)
-        app.router.add_post("/v1/models/{name}:explain", self.explain)
-        return app
-
-    async def explain(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.requests.append((request.path, body))
-        if self.failures:
-            return self.failures.pop(0)
-        label = body["instances"][0].get("class", "BMW/X5")
-        item = {
-            "class_index": LABELS.index(label),
-            "label": label,
-            "probability": 0.4,
-            "overlay_png_b64": base64.b64encode(self.overlay).decode(),
-            "heatmap": [[0.0, 0.5], [1.0, 0.25]],
-            "grid_size": [2, 2],
-            "cached": False,
-        }
-        return web.json_response({"model_spec": {"name": "cars"}, "explanations": [item]})
-
-
 @pytest.fixture
 def fake_explainer() -> FakeExplainer:
-    return FakeExplainer()
+    return FakeExplainer(AI, flat_render(PNG))
 
 
 @pytest_asyncio.fixture
@@ -260,9 +218,9 @@ async def test_explain_class(fake_explainer, explainer_url, session):
     result = await explainer.explain(
         session, explainer_url, "cars", b"photo", class_label="VW/Golf", timeout=2, version=3
     )
-    path, body = fake_explainer.requests[0]
-    assert path == "/v1/models/cars/versions/3:explain"
-    instance = body["instances"][0]
+    request = fake_explainer.requests[0]
+    assert request.path == "/v1/models/cars/versions/3:explain"
+    instance = request.body["instances"][0]
     assert base64.b64decode(instance["image_bytes"]["b64"]) == b"photo"
     assert instance["class"] == "VW/Golf"
     assert (result.label, result.class_index, result.overlay_png) == ("VW/Golf", 5, PNG)
@@ -271,25 +229,25 @@ async def test_explain_class(fake_explainer, explainer_url, session):
 
 async def test_explain_without_class_explains_prediction(fake_explainer, explainer_url, session):
     result = await explainer.explain(session, explainer_url, "cars", b"photo", timeout=2)
-    path, body = fake_explainer.requests[0]
-    assert path == "/v1/models/cars:explain"
-    assert "class" not in body["instances"][0]
+    request = fake_explainer.requests[0]
+    assert request.path == "/v1/models/cars:explain"
+    assert "class" not in request.body["instances"][0]
     assert result.label == "BMW/X5"
 
 
 async def test_explain_error_body(fake_explainer, explainer_url, session):
-    fake_explainer.failures.append(web.json_response({"error": "unknown class"}, status=400))
+    fake_explainer.replies.append(http_error(400, "unknown class"))
     with pytest.raises(ExplainerError, match="unknown class"):
         await explainer.explain(session, explainer_url, "cars", b"x", class_label="X/Y", timeout=2)
 
 
 async def test_explain_rejects_non_png(fake_explainer, explainer_url, session):
-    fake_explainer.overlay = b"GIF89a"
+    fake_explainer.render = flat_render(b"GIF89a")
     with pytest.raises(ExplainerError, match="not a PNG"):
         await explainer.explain(session, explainer_url, "cars", b"x", timeout=2)
 
 
 async def test_explain_retries_500_once(fake_explainer, explainer_url, session):
-    fake_explainer.failures.append(web.Response(status=500, text="boom"))
+    fake_explainer.replies.append(web.Response(status=500, text="boom"))
     result = await explainer.explain(session, explainer_url, "cars", b"x", timeout=2)
     assert len(fake_explainer.requests) == 2 and result.overlay_png == PNG

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import random
 import time
 from collections.abc import Callable
@@ -12,8 +11,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from cachelib import SimpleCache
+from doubles import PNG_SIGNATURE, FakeAI, FakeExplainer, FakeServing, application
 
 from cargame.clients.serving import ServingError
 from cargame.config import load_config
@@ -22,7 +21,6 @@ from cargame.domain.rounds import GamePreparationError, GameSettings, pick_image
 from cargame.web.media import MediaStore
 
 LABELS = ["Audi/A4", "BMW/X5", "Ford/Fiesta", "Tesla/Model S", "Volvo/XC90", "VW/Golf"]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXPLAIN_SECONDS = 0.3
 
 
@@ -36,60 +34,13 @@ def ai_answer(photo: bytes) -> str:
     return label if int(index) % 2 == 0 else LABELS[(LABELS.index(label) + 1) % len(LABELS)]
 
 
-class FakeServices:
-    """TF Serving (status, predict) and the explainer in one app, recording traffic."""
+def fake_ai() -> FakeAI:
+    return FakeAI.answering(LABELS, ai_answer, top=0.75, runners_up=[0.05])
 
-    def __init__(self) -> None:
-        self.predict_calls = 0
-        self.explained: list[str] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.explain_status = 200
-        self.failing_class: str | None = None
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/v1/models/{name}", self.status)
-        app.router.add_post("/v1/models/{name}/versions/{version}:predict", self.predict)
-        app.router.add_post("/v1/models/{name}/versions/{version}:explain", self.explain)
-        return app
-
-    async def status(self, request: web.Request) -> web.Response:
-        versions = [{"version": "2", "state": "AVAILABLE"}, {"version": "1", "state": "END"}]
-        return web.json_response({"model_version_status": versions})
-
-    async def predict(self, request: web.Request) -> web.Response:
-        self.predict_calls += 1
-        photos = [base64.b64decode(item["b64"]) for item in (await request.json())["instances"]]
-        rows = []
-        for photo in photos:
-            answer = ai_answer(photo)
-            probabilities = [0.75 if label == answer else 0.05 for label in LABELS]
-            rows.append({"probabilities": probabilities, "labels": LABELS})
-        return web.json_response({"predictions": rows})
-
-    async def explain(self, request: web.Request) -> web.Response:
-        label = (await request.json())["instances"][0]["class"]
-        self.explained.append(label)
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(EXPLAIN_SECONDS)
-        finally:
-            self.in_flight -= 1
-        if self.explain_status != 200 or label == self.failing_class:
-            return web.json_response({"error": "Grad-CAM failed"}, status=400)
-        overlay = PNG_MAGIC + label.encode()
-        item = {
-            "class_index": LABELS.index(label),
-            "label": label,
-            "probability": 0.75,
-            "overlay_png_b64": base64.b64encode(overlay).decode(),
-            "heatmap": [[0.5]],
-            "grid_size": [1, 1],
-            "cached": False,
-        }
-        return web.json_response({"model_spec": {"name": "cars"}, "explanations": [item]})
+def overlay_naming(photo: bytes, label: str) -> tuple[bytes, list[list[float]]]:
+    """A PNG that names the class it explains, so a test can tell the heatmaps apart."""
+    return PNG_SIGNATURE + label.encode(), [[0.5]]
 
 
 def build_catalog(root: Path, game_photos: int = 6) -> Catalog:
@@ -113,13 +64,21 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 @pytest.fixture
-def services() -> FakeServices:
-    return FakeServices()
+def serving() -> FakeServing:
+    return FakeServing(fake_ai(), versions={2: "AVAILABLE", 1: "END"})
+
+
+@pytest.fixture
+def explainer() -> FakeExplainer:
+    return FakeExplainer(fake_ai(), overlay_naming, delay_seconds=EXPLAIN_SECONDS)
 
 
 @pytest_asyncio.fixture
-async def settings(services: FakeServices, aiohttp_server: Callable[..., Any]) -> GameSettings:
-    server = await aiohttp_server(services.app())
+async def settings(
+    serving: FakeServing, explainer: FakeExplainer, aiohttp_server: Callable[..., Any]
+) -> GameSettings:
+    """TF Serving and the explainer at one URL."""
+    server = await aiohttp_server(application(serving, explainer))
     url = str(server.make_url("")).rstrip("/")
     return GameSettings(url, url, "cars", rounds=5, serving_timeout=5, explainer_timeout=5)
 
@@ -137,10 +96,10 @@ async def prepare(catalog: Catalog, settings: GameSettings, media: MediaStore, *
 
 
 @pytest.mark.asyncio
-async def test_five_rounds_from_one_predict(catalog, settings, media, services) -> None:
+async def test_five_rounds_from_one_predict(catalog, settings, media, serving) -> None:
     steps: list[tuple[int, int]] = []
     game = await prepare(catalog, settings, media, progress=lambda *step: steps.append(step))
-    assert services.predict_calls == 1
+    assert serving.predict_calls == 1
     assert len({game_round.image_id for game_round in game.rounds}) == 5
     assert all(catalog.get(r.image_id).split == "game" for r in game.rounds)
     assert (game.model_name, game.model_version, game.stage) == ("cars", 2, "attempt")
@@ -158,29 +117,29 @@ async def test_heatmaps_for_ai_answer_and_truth_when_wrong(catalog, settings, me
     game = await prepare(catalog, settings, media)
     for game_round in game.rounds:
         ai_label = game_round.ai_top5[0].label
-        assert media.get(game_round.heatmap_token).value == PNG_MAGIC + ai_label.encode()
+        assert media.get(game_round.heatmap_token).value == PNG_SIGNATURE + ai_label.encode()
         if ai_label == game_round.truth:
             assert game_round.truth_heatmap_token is None
         else:
             truth_png = media.get(game_round.truth_heatmap_token).value
-            assert truth_png == PNG_MAGIC + game_round.truth.encode()
+            assert truth_png == PNG_SIGNATURE + game_round.truth.encode()
     assert {r.ai_top5[0].label == r.truth for r in game.rounds} == {True, False}
 
 
 @pytest.mark.asyncio
-async def test_explanations_run_concurrently(catalog, settings, media, services) -> None:
+async def test_explanations_run_concurrently(catalog, settings, media, explainer) -> None:
     started = time.monotonic()
     game = await prepare(catalog, settings, media)
     elapsed = time.monotonic() - started
     wanted = sum(1 if r.ai_top5[0].label == r.truth else 2 for r in game.rounds)
-    assert len(services.explained) == wanted > 5
-    assert services.max_in_flight == wanted
+    assert len(explainer.requests) == wanted > 5
+    assert explainer.max_in_flight == wanted
     assert elapsed < EXPLAIN_SECONDS * 3  # one after another would take `wanted` * 0.3 s
 
 
 @pytest.mark.asyncio
-async def test_explainer_down_still_gives_a_game(catalog, settings, media, services) -> None:
-    services.explain_status = 500
+async def test_explainer_down_still_gives_a_game(catalog, settings, media, explainer) -> None:
+    explainer.fail = True
     game = await prepare(catalog, settings, media)
     assert len(game.rounds) == 5
     assert all(r.heatmap_token is None and r.truth_heatmap_token is None for r in game.rounds)
@@ -188,10 +147,10 @@ async def test_explainer_down_still_gives_a_game(catalog, settings, media, servi
 
 
 @pytest.mark.asyncio
-async def test_one_failed_heatmap_only_marks_that_one(catalog, settings, media, services) -> None:
+async def test_one_failed_heatmap_only_marks_that_one(catalog, settings, media, explainer) -> None:
     game = await prepare(catalog, settings, media)
     victim = game.rounds[0].ai_top5[0].label
-    services.failing_class = victim
+    explainer.failing_labels.add(victim)
     game = await prepare(catalog, settings, media)
     for game_round in game.rounds:
         failed = game_round.ai_top5[0].label == victim
