@@ -1,8 +1,9 @@
 """Page changes: callback JSON per user action, vs the whole GameData in a browser store.
 
 Headless Chromium (selenium, Debian's /usr/bin/chromium and chromedriver) plays whole 5-round
-games against the real app served by waitress, as `cargame web` serves it. The TF Serving and
-explainer stand-ins answer at once, so the timings are the web tier's. A WSGI wrapper around the
+games against the real app served by waitress, as `cargame web` serves it, with the browser tests'
+steps (tests/browser.py). The TF Serving and explainer stand-ins (tests/doubles.py) answer at
+once, so the timings are the web tier's. A WSGI wrapper around the
 Flask app records every `POST /_dash-update-component` the browser makes: request and response
 body bytes (Dash does not compress them) and the server's handling time, from the WSGI call to
 the last byte of the body. Records are summed per user action; an action ends when its page is
@@ -44,16 +45,10 @@ from typing import Any
 
 import numpy as np
 import waitress
-from aiohttp import web
-from bench_support import make_photo, serve_in_thread
-from PIL import Image
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from bench_support import make_photo  # first: it puts tests/ on sys.path for the doubles
+from browser import chromium_options, click, type_into_dropdown
+from dash.testing.browser import Browser
+from doubles import FakeAI, FakeExplainer, FakeServing, ServerThread, application
 
 from cargame.app import create_app
 from cargame.config import Config, load_config
@@ -63,8 +58,6 @@ from cargame.web import extensions, ids, state
 from cargame.web.media import MediaItem
 from model_service.explain import overlay
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 CALLBACK_PATH = "/_dash-update-component"
 MEDIA_PATH = re.compile(r"/media/([A-Za-z0-9_-]{16,128})")
 POINTER_PREFIX = "SERVERSIDE_"
@@ -79,6 +72,7 @@ HOME, ATTEMPT, RESULT, FINISH = (
     f"#{ids.RESULT_NEXT}",
     "#finish-you",
 )
+SUBMIT, PLAY_AGAIN = f"#{ids.ATTEMPT_SUBMIT}", f"#{ids.FINISH_AGAIN}"
 PLAY_LINK = "a.nav-link[href='/']"
 # A garage like the demo one: 12 models of 4 makes, 3 game photos each.
 CARS = [
@@ -98,13 +92,7 @@ COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
 VARIANTS = ("urls", "heatmaps_inline", "all_inline")
 
 
-# --- catalog and fake model services -------------------------------------------------------
-
-
-def encode(image: Image.Image, kind: str, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=kind, **options)
-    return buffer.getvalue()
+# --- catalog and the fake AI -------------------------------------------------------------
 
 
 def build_catalog(root: Path, seed: int) -> Catalog:
@@ -127,68 +115,45 @@ def digest(photo: bytes) -> str:
     return hashlib.sha256(photo).hexdigest()
 
 
-class InstantServices:
-    """TF Serving (status, predict) and the explainer, answering at once, deterministically.
+def fake_ai(catalog: Catalog) -> FakeAI:
+    """Right on a third of the photos, the sibling model on a third, another make on the rest.
 
-    The AI is right on a third of the photos, names the sibling model on a third and another
-    make on the rest, so a game needs five to ten heatmaps, like a real one.
+    So a game needs five to ten heatmaps, like a real one.
+    """
+    truth = {digest(catalog.path(image).read_bytes()): image.label for image in catalog.images}
+
+    def answer(photo: bytes) -> str:
+        index = LABELS.index(truth[digest(photo)])
+        rule = index % 3
+        if rule == 0:
+            return LABELS[index]
+        return LABELS[index + 1 if rule == 1 else (index + 3) % len(LABELS)]
+
+    return FakeAI.answering(LABELS, answer, top=0.58, runners_up=(0.12, 0.09, 0.07, 0.05, 0.01))
+
+
+class Explanations:
+    """Seeded 7x7 heatmap grids and their overlays, drawn by the explainer's own renderer.
+
+    All of a catalog's are drawn up front, so that during the games the explainer answers at once.
     """
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.truth = {
-            digest(catalog.path(image).read_bytes()): image.label for image in catalog.images
-        }
-        self.explanations: dict[tuple[str, str], tuple[bytes, list[list[float]]]] = {}
-        # Rendered up front, so that during the games the explainer answers at once.
+    def __init__(self, catalog: Catalog, ai: FakeAI) -> None:
+        self.drawn: dict[tuple[str, str], tuple[bytes, list[list[float]]]] = {}
         for image in catalog.images:
             photo = catalog.path(image).read_bytes()
-            for label in {self.ai_answer(photo), image.label}:
-                self.explanation(photo, label)
+            for label in {ai.answer(photo), image.label}:
+                self(photo, label)
 
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=50_000_000)
-        app.router.add_get("/v1/models/{name}", self.status)
-        app.router.add_post("/v1/models/{name}/versions/{version}:predict", self.predict)
-        app.router.add_post("/v1/models/{name}/versions/{version}:explain", self.explain)
-        return app
-
-    async def status(self, request: web.Request) -> web.Response:
-        return web.json_response({"model_version_status": [{"version": "1", "state": "AVAILABLE"}]})
-
-    async def predict(self, request: web.Request) -> web.Response:
-        rows = []
-        for instance in (await request.json())["instances"]:
-            answer = self.ai_answer(base64.b64decode(instance["b64"]))
-            others = iter((0.12, 0.09, 0.07, 0.05) + (0.01,) * len(LABELS))
-            probabilities = [0.58 if label == answer else next(others) for label in LABELS]
-            rows.append({"probabilities": probabilities, "labels": LABELS})
-        return web.json_response({"predictions": rows})
-
-    async def explain(self, request: web.Request) -> web.Response:
-        instance = (await request.json())["instances"][0]
-        photo = base64.b64decode(instance["image_bytes"]["b64"])
-        label = instance["class"]
-        overlay, grid = self.explanation(photo, label)
-        item = {"label": label, "probability": 0.5, "class_index": LABELS.index(label)}
-        item |= {"overlay_png_b64": base64.b64encode(overlay).decode(), "heatmap": grid}
-        return web.json_response({"explanations": [item]})
-
-    def ai_answer(self, photo: bytes) -> str:
-        truth = LABELS.index(self.truth[digest(photo)])
-        rule = truth % 3
-        if rule == 0:
-            return LABELS[truth]
-        return LABELS[truth + 1 if rule == 1 else (truth + 3) % len(LABELS)]
-
-    def explanation(self, photo: bytes, label: str) -> tuple[bytes, list[list[float]]]:
-        """A seeded 7x7 heatmap grid and its overlay PNG, for a photo and a class."""
+    def __call__(self, photo: bytes, label: str) -> tuple[bytes, list[list[float]]]:
+        """The overlay PNG and heatmap grid for a photo and a class."""
         key = (digest(photo), label)
-        if key not in self.explanations:
+        if key not in self.drawn:
             rng = np.random.default_rng(int(hashlib.sha256(repr(key).encode()).hexdigest()[:8], 16))
             grid = np.clip(rng.normal(0.4, 0.3, (GRID_SIDE, GRID_SIDE)), 0, 1)
             picture = overlay.render_overlay(overlay.display_photo(photo), grid)
-            self.explanations[key] = (picture, np.round(grid, 4).tolist())
-        return self.explanations[key]
+            self.drawn[key] = (picture, np.round(grid, 4).tolist())
+        return self.drawn[key]
 
 
 # --- the game store as the predecessor would have kept it ---------------------------------
@@ -197,10 +162,10 @@ class InstantServices:
 class StoreSizer:
     """Bytes of the whole GameData as JSON in a `dcc.Store`, per way of carrying the media."""
 
-    def __init__(self, server: Any, catalog: Catalog, services: InstantServices) -> None:
+    def __init__(self, server: Any, catalog: Catalog, explanations: Explanations) -> None:
         self.server = server
         self.catalog = catalog
-        self.services = services
+        self.explanations = explanations
         transform = server.extensions[state.EXTENSION]
         self.storage = transform._backend_registry[state.BACKEND_UID].storage
         self._sizes: dict[bytes, dict[str, int]] = {}
@@ -254,9 +219,9 @@ class StoreSizer:
         photo = self.catalog.path(self.catalog.get(game_round.image_id)).read_bytes()
         ai_grid = truth_grid = None
         if game_round.heatmap_token and game_round.ai_guess:
-            ai_grid = self.services.explanation(photo, game_round.ai_guess)[1]
+            ai_grid = self.explanations(photo, game_round.ai_guess)[1]
         if game_round.truth_heatmap_token:
-            truth_grid = self.services.explanation(photo, game_round.truth)[1]
+            truth_grid = self.explanations(photo, game_round.truth)[1]
         return {
             "image_id": game_round.image_id,
             "image": self.media_value(game_round.image_token, variant),
@@ -484,16 +449,10 @@ class Player:
     """Chromium playing through the pages with the mouse and keyboard; one action at a time."""
 
     def __init__(self, base_url: str, recorder: Recorder, rng: random.Random) -> None:
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        options.add_argument("--headless=new")
-        options.add_argument("--window-size=1366,1000")
-        # As dash.testing starts Chromium: root in a container has no sandbox, /dev/shm is small.
-        for flag in ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-            options.add_argument(flag)
-        self.driver: WebDriver = webdriver.Chrome(
-            service=Service(executable_path=CHROMEDRIVER), options=options
+        self.browser = Browser(
+            "Chrome", headless=True, options=[chromium_options()], percy_run=False
         )
+        self.driver = self.browser.driver
         self.base_url = base_url
         self.recorder = recorder
         self.rng = rng
@@ -507,39 +466,26 @@ class Player:
         self.recorder.take()
         do()
         done = time.monotonic()
-        WebDriverWait(self.driver, TIMEOUT).until(
-            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, shown))
-        )
+        self.browser.wait_for_element(shown, timeout=TIMEOUT)
         self.recorder.wait_until_quiet(done)
         self.actions.append(Action(name, *self.recorder.take()))
 
-    def click(self, selector: str) -> None:
-        element = WebDriverWait(self.driver, TIMEOUT).until(
-            expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, selector))
-        )
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        time.sleep(0.2)  # the page may still be laid out (the chart) or scrolling
-        element.click()
-
     def pick(self, dropdown: str, text: str) -> None:
         """Open a dropdown with the mouse, type to filter, Enter picks the match."""
-        self.click(f"#{dropdown}")
+        click(self.browser, f"#{dropdown}")
         time.sleep(0.1)
-        active = self.driver.switch_to.active_element
-        active.send_keys(text)
-        time.sleep(0.1)
-        active.send_keys(Keys.ENTER)
+        type_into_dropdown(self.browser, text)
 
     def play(self, games: int) -> None:
         """Open `/`, then play `games` games, starting them alternately from `/` and the end."""
         self.act("open / (first page load)", lambda: self.driver.get(self.base_url), HOME)
         for number in range(games):
             if number % 2 == 1:
-                self.act("play again (/finish → /attempt)", self.clicks(ids.FINISH_AGAIN), ATTEMPT)
+                self.act("play again (/finish → /attempt)", self.clicks(PLAY_AGAIN), ATTEMPT)
             else:
                 if number:
-                    self.act('"Play" link (/finish → /)', lambda: self.click(PLAY_LINK), HOME)
-                self.act("start game (/ → /attempt)", self.clicks(ids.HOME_START), ATTEMPT)
+                    self.act('"Play" link (/finish → /)', self.clicks(PLAY_LINK), HOME)
+                self.act("start game (/ → /attempt)", self.clicks(HOME), ATTEMPT)
             self.play_rounds()
 
     def play_rounds(self) -> None:
@@ -547,16 +493,16 @@ class Player:
             make, model = split_label(self.rng.choice(LABELS))
             self.act("choose make", self.picks(ids.ATTEMPT_MAKE, make), ATTEMPT)
             self.act("choose model", self.picks(ids.ATTEMPT_MODEL, model), ATTEMPT)
-            self.act("lock in guess (/attempt → /result)", self.clicks(ids.ATTEMPT_SUBMIT), RESULT)
+            self.act("lock in guess (/attempt → /result)", self.clicks(SUBMIT), RESULT)
             last = number == ROUNDS
             name = (
                 "see the result (/result → /finish)" if last else "next round (/result → /attempt)"
             )
-            self.act(name, self.clicks(ids.RESULT_NEXT), FINISH if last else ATTEMPT)
+            self.act(name, self.clicks(RESULT), FINISH if last else ATTEMPT)
 
-    def clicks(self, component_id: str) -> Callable[[], None]:
-        """A click on a component, for `act`."""
-        return lambda: self.click(f"#{component_id}")
+    def clicks(self, selector: str) -> Callable[[], None]:
+        """A click on an element, for `act`."""
+        return lambda: click(self.browser, selector)
 
     def picks(self, dropdown: str, text: str) -> Callable[[], None]:
         """Picking `text` in a dropdown, for `act`."""
@@ -701,10 +647,12 @@ def run(games: int, seed: int) -> list[str]:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         catalog = build_catalog(folder / "catalog", seed)
-        services = InstantServices(catalog)
-        with serve_in_thread(services.app()) as services_url:
-            app = create_app(bench_config(folder, catalog, services_url))
-            sizer = StoreSizer(app.server, catalog, services)
+        ai = fake_ai(catalog)
+        explanations = Explanations(catalog, ai)
+        fakes = FakeServing(ai), FakeExplainer(ai, explanations)
+        with ServerThread(lambda: application(*fakes)) as services:
+            app = create_app(bench_config(folder, catalog, services.url))
+            sizer = StoreSizer(app.server, catalog, explanations)
             recorder = Recorder(app.server.wsgi_app, sizer)
             app.server.wsgi_app = recorder  # type: ignore[method-assign]
             with serve_app(app.server) as url:
@@ -718,7 +666,7 @@ def run(games: int, seed: int) -> list[str]:
                     call.store_bytes = sizer.call_bytes(call)
             finished = finished_games(sizer)
             photos = [catalog.path(image).stat().st_size for image in catalog.images]
-            overlays = [len(overlay) for overlay, _ in services.explanations.values()]
+            overlays = [len(overlay) for overlay, _ in explanations.drawn.values()]
             return [
                 f"{games} games in headless Chromium, {len(player.actions)} actions; "
                 f"Python {platform.python_version()} on {platform.machine()}; "

@@ -1,6 +1,6 @@
 """Game preparation: five rounds concurrently (one predict, gathered heatmaps) vs one by one.
 
-Runs fake TF Serving and explainer servers with realistic latency in a background thread, then
+Runs the fake TF Serving and explainer (tests/doubles.py) with realistic latency in a thread, then
 times `cargame.rounds.prepare_game` against (a) the same work done round after round and (b) the
 slowest single round on its own. Goal: five concurrent rounds within 1.3x of the slowest round.
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import hashlib
 import random
 import statistics
@@ -22,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
-from bench_support import serve_in_thread
+import bench_support  # noqa: F401 (first: it puts tests/ on sys.path for the doubles)
 from cachelib import SimpleCache
+from doubles import PNG_SIGNATURE, FakeAI, FakeExplainer, FakeServing, ServerThread, application
 
 from cargame.clients import explainer, serving
 from cargame.domain.catalog import Catalog, CatalogImage
@@ -39,49 +38,33 @@ from cargame.web.media import MediaStore
 
 LABELS = [f"Make{make}/Model{model}" for make in range(8) for model in range(6)]
 PHOTO_BYTES = 150_000  # a typical game JPEG
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(40_000)  # a typical overlay
+PNG = PNG_SIGNATURE + bytes(40_000)  # a typical overlay
+PER_IMAGE_MS = 25  # a predict's extra time per photo in the batch
 GOAL_RATIO = 1.3
 
 
-class LatencyServices:
+def probabilities(photo: bytes) -> list[float]:
+    """The fake model's deterministic answer per photo: right class for some, wrong for others."""
+    digest = hashlib.sha256(photo).digest()
+    return ([byte / 255 for byte in digest] * 2)[: len(LABELS)]
+
+
+FAKE_AI = FakeAI(LABELS, probabilities)
+
+
+def fake_services(predict_ms: float, explain_ms: float) -> tuple[FakeServing, FakeExplainer]:
     """TF Serving and explainer stand-ins that answer after a realistic, seeded delay."""
-
-    def __init__(self, predict_ms: float, per_image_ms: float, explain_ms: float) -> None:
-        self.predict_seconds = predict_ms / 1000
-        self.per_image_seconds = per_image_ms / 1000
-        self.explain_seconds = explain_ms / 1000
-        self.jitter = random.Random(0)
-
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=20_000_000)
-        app.router.add_get("/v1/models/{name}", self.status)
-        app.router.add_post("/v1/models/{name}/versions/{version}:predict", self.predict)
-        app.router.add_post("/v1/models/{name}/versions/{version}:explain", self.explain)
-        return app
-
-    async def status(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(0.005)
-        return web.json_response({"model_version_status": [{"version": "1", "state": "AVAILABLE"}]})
-
-    async def predict(self, request: web.Request) -> web.Response:
-        instances = (await request.json())["instances"]
-        await asyncio.sleep(self.predict_seconds + self.per_image_seconds * len(instances))
-        rows = [self._row(base64.b64decode(item["b64"])) for item in instances]
-        return web.json_response({"predictions": rows})
-
-    async def explain(self, request: web.Request) -> web.Response:
-        label = (await request.json())["instances"][0]["class"]
-        await asyncio.sleep(self.explain_seconds * self.jitter.uniform(0.8, 1.2))
-        item = {"label": label, "probability": 0.5, "class_index": LABELS.index(label)}
-        item |= {"overlay_png_b64": base64.b64encode(PNG).decode(), "heatmap": [[0.5] * 7] * 7}
-        return web.json_response({"model_spec": {"name": "cars"}, "explanations": [item]})
-
-    @staticmethod
-    def _row(photo: bytes) -> dict[str, Any]:
-        """A deterministic answer per photo: right class for some, wrong for others."""
-        digest = hashlib.sha256(photo).digest()
-        probabilities = [byte / 255 for byte in digest] * 2
-        return {"probabilities": probabilities[: len(LABELS)], "labels": LABELS}
+    serving = FakeServing(
+        FAKE_AI,
+        status_delay_seconds=0.005,
+        delay_seconds=predict_ms / 1000,
+        seconds_per_image=PER_IMAGE_MS / 1000,
+    )
+    explanation = (PNG, [[0.5] * 7] * 7)
+    explainer = FakeExplainer(
+        FAKE_AI, lambda photo, label: explanation, delay_seconds=explain_ms / 1000, jitter=0.2
+    )
+    return serving, explainer
 
 
 def build_catalog(root: Path, photos: int = 12) -> Catalog:
@@ -90,19 +73,13 @@ def build_catalog(root: Path, photos: int = 12) -> Catalog:
     images = []
     for index in range(photos):
         data = generator.randbytes(PHOTO_BYTES)
-        answer = top1_label(LatencyServices._row(data))
+        answer = FAKE_AI.answer(data)
         # Every other photo is labelled with the fake model's answer, so some rounds are won.
         label = answer if index % 2 == 0 else LABELS[index]
         (root / f"{index}.jpg").write_bytes(data)
         make, model = label.split("/")
         images.append(CatalogImage(f"id{index}", f"{index}.jpg", make, model, "game"))
     return Catalog(root, "bench", images)
-
-
-def top1_label(row: dict[str, Any]) -> str:
-    """The fake model's answer in a predict row."""
-    ranked = sorted(zip(row["labels"], row["probabilities"], strict=True), key=lambda p: -p[1])
-    return ranked[0][0]
 
 
 async def prepare_one_by_one(
@@ -142,8 +119,12 @@ def timed(action: Callable[[], Any], repeats: int) -> float:
 
 def run(repeats: int, predict_ms: float, explain_ms: float) -> dict[str, float]:
     """Time the three ways of preparing a game; seconds per game."""
-    services = LatencyServices(predict_ms, per_image_ms=25, explain_ms=explain_ms)
-    with tempfile.TemporaryDirectory() as folder, serve_in_thread(services.app()) as url:
+    fakes = fake_services(predict_ms, explain_ms)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        ServerThread(lambda: application(*fakes)) as server,
+    ):
+        url = server.url
         catalog = build_catalog(Path(folder))
         settings = GameSettings(url, url, "cars", rounds=5, serving_timeout=30)
         media = MediaStore(SimpleCache())
@@ -172,7 +153,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     results = run(args.repeats, args.predict_ms, args.explain_ms)
     ratio = results["concurrent"] / results["slowest_single"]
-    print(f"predict {args.predict_ms:g} ms + 25 ms/image, explain {args.explain_ms:g} ms ±20%")
+    print(
+        f"predict {args.predict_ms:g} ms + {PER_IMAGE_MS} ms/image, "
+        f"explain {args.explain_ms:g} ms ±20%"
+    )
     print("| preparation | seconds per game |\n|---|---|")
     print(f"| five rounds concurrently (prepare_game) | {results['concurrent']:.3f} |")
     print(f"| slowest single round alone | {results['slowest_single']:.3f} |")

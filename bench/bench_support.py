@@ -1,41 +1,23 @@
-"""Helpers shared by the benchmark scripts (run as `python bench/<script>.py`)."""
+"""Helpers shared by the benchmark scripts (run as `python bench/<script>.py`).
+
+Importing this module puts tests/ on `sys.path`, so the scripts use the test suite's fake model
+services (`doubles`) and browser steps (`browser`) instead of copies; import it first.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import io
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
+from pathlib import Path
 
 import numpy as np
-from aiohttp import web
 from PIL import Image, ImageDraw, ImageFilter
 
+TESTS_DIR = Path(__file__).resolve().parents[1] / "tests"
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))  # as pytest does with `pythonpath = ["tests"]`
+
 PHOTO_SIZE = (640, 480)  # a typical web photo of a car, like the Car Connection pictures
-
-
-@contextmanager
-def serve_in_thread(app: web.Application) -> Iterator[str]:
-    """Run an aiohttp app on a free port in a background event loop; yield its base URL."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    runner = web.AppRunner(app)
-
-    async def start() -> str:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    try:
-        yield asyncio.run_coroutine_threadsafe(start(), loop).result()
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
 
 
 def make_photo(rng: np.random.Generator) -> bytes:
