@@ -54,8 +54,9 @@ from cargame.app import create_app
 from cargame.config import Config, load_config
 from cargame.domain.catalog import Catalog, CatalogImage, make_label, split_label
 from cargame.domain.game import GameData, Round
-from cargame.web import extensions, ids, state
+from cargame.web import ids, state
 from cargame.web.media import MediaItem
+from cargame.web.runtime import runtime
 from model_service.explain import overlay
 
 CALLBACK_PATH = "/_dash-update-component"
@@ -166,8 +167,8 @@ class StoreSizer:
         self.server = server
         self.catalog = catalog
         self.explanations = explanations
-        transform = server.extensions[state.EXTENSION]
-        self.storage = transform._backend_registry[state.BACKEND_UID].storage
+        with server.app_context():
+            self.storage = state.games().storage
         self._sizes: dict[bytes, dict[str, int]] = {}
 
     def payload(self, pointer: str) -> bytes | None:
@@ -249,7 +250,7 @@ class StoreSizer:
 
     def media_item(self, token: str) -> MediaItem | None:
         with self.server.app_context():
-            return extensions.services.media.get(token)
+            return runtime().media.get(token)
 
     def page_delta(self, text: str, variant: str) -> int:
         """Extra bytes when the page's media URLs are data URIs in this variant."""
