@@ -71,14 +71,24 @@ def create_server(config: Config) -> Flask:
 
 
 def configure_sessions(server: Flask, config: Config) -> None:
-    """The secret key and the session cookie: HttpOnly, SameSite, Secure when served over HTTPS."""
+    """Server-side sessions (Flask-Session) in the configured backend, so a session can end.
+
+    The cookie holds only a random session id: HttpOnly, SameSite, Secure over HTTPS, and no
+    expiry (it ends with the browser; the server forgets it after `[web] session_ttl_seconds`).
+    Sign-in, registration, sign-out and "Next player" replace the id (`accounts.auth`).
+    """
     server.config.update(
         SECRET_KEY=secret_key(config),
         SESSION_COOKIE_NAME="cargame_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(config.get("web", "https")),
+        SESSION_PERMANENT=False,
+        PERMANENT_SESSION_LIFETIME=int(config.get("web", "session_ttl_seconds")),
+        SESSION_KEY_PREFIX="cargame:session:",
+        **extensions.session_settings(config),
     )
+    extensions.server_sessions.init_app(server)
 
 
 def secret_key(config: Config) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ PASSWORD = "correct horse battery"
 LABELS = ["Audi/A4", "Audi/TT", "BMW/M3", "Ford/Focus"]
 _hash = functools.cache(passwords.hash_password)  # scrypt is slow on purpose; tests reuse hashes
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+KEEP_PATTERN = re.compile(r'name="keep" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -132,7 +134,10 @@ def finished_game(
 def config(tmp_path: Path, sqlite_url: str) -> Config:
     """The test profile, isolated from the environment, with its database in `tmp_path`."""
     return load_config("test", environ={}).with_overrides(
-        {"paths": {"var": str(tmp_path / "var")}, "database": {"url": sqlite_url}}
+        {
+            "paths": {"var": str(tmp_path / "var"), "cache": str(tmp_path / "cache")},
+            "database": {"url": sqlite_url},
+        }
     )
 
 
@@ -167,19 +172,34 @@ class AuthActions:
         assert match, f"no CSRF token on {path} ({page.status_code})"
         return match.group(1)
 
-    def login(self, username: str, password: str = PASSWORD, next_path: str = "") -> TestResponse:
+    def login(
+        self,
+        username: str,
+        password: str = PASSWORD,
+        next_path: str = "",
+        address: str = "127.0.0.1",
+    ) -> TestResponse:
+        """Sign in through the form, from the client address `address`."""
         token = self.csrf_token(f"/login?next={next_path}" if next_path else "/login")
         form = {"csrf_token": token, "username": username, "password": password}
-        return self.client.post("/login", data=form)
+        return self.client.post("/login", data=form, environ_base={"REMOTE_ADDR": address})
 
-    def register(self, username: str, password: str = PASSWORD, confirm: str = "") -> TestResponse:
-        token = self.csrf_token("/register")
+    def register(
+        self, username: str, password: str = PASSWORD, confirm: str = "", keep_from: str = ""
+    ) -> TestResponse:
+        """Register through the form; `keep_from` is a "Keep this game" link whose form to use."""
+        page = self.client.get(keep_from or "/register").get_data(as_text=True)
+        match = CSRF_PATTERN.search(page)
+        assert match, "no CSRF token on the registration page"
         form = {
-            "csrf_token": token,
+            "csrf_token": match.group(1),
             "username": username,
             "password": password,
             "confirm": confirm or password,
         }
+        keep = KEEP_PATTERN.search(page)
+        if keep:
+            form["keep"] = html.unescape(keep.group(1))
         return self.client.post("/register", data=form)
 
     def logout(self) -> TestResponse:

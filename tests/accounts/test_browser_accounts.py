@@ -13,10 +13,10 @@ import pytest
 from browser import BROWSER_TIMEOUT, click, guess_with_keyboard, start
 from selenium.webdriver.common.by import By
 
-from cargame.accounts.menu import ACCOUNT_MENU
 from cargame.app import create_app
 from cargame.config import Config
 from cargame.web import ids
+from cargame.web.components.account_menu import ACCOUNT_MENU
 
 from .conftest import PASSWORD
 
@@ -93,10 +93,12 @@ def test_a_guest_at_the_booth_keeps_the_game_by_registering_then_clears_the_scre
     assert history_scores(dash_duo) == [final]
     assert dash_duo.driver.current_url.endswith("/profile")
 
-    # Back at the final score, the booth hands the screen to the next stranger.
+    # Signing in started a fresh session: the guest's game is not on this screen any more.
     dash_duo.driver.get(dash_duo.server_url + "/finish")
-    dash_duo.wait_for_contains_text(f"#{ids.FINISH_SAVED}", "Saved to your history")
-    click(dash_duo, f"#{ids.FINISH_NEXT_PLAYER}")
+    dash_duo.wait_for_contains_text("#_pages_content", "That game has expired")
+    # The player hands the screen to the next stranger.
+    dash_duo.driver.get(dash_duo.server_url + "/next-player")
+    click(dash_duo, "main form button[type='submit']")
     dash_duo.wait_for_contains_text(f"#{ACCOUNT_MENU}", "Sign in", BROWSER_TIMEOUT)
     dash_duo.wait_for_text_to_equal(f"#{ids.SCOREBOARD}", "No game in progress")
     assert dash_duo.driver.current_url.rstrip("/") == dash_duo.server_url.rstrip("/")

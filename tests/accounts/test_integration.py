@@ -118,21 +118,66 @@ def test_a_finished_game_goes_into_the_players_history_once(
     assert "alice" in board
 
 
-def test_a_guest_game_is_claimed_by_registering_from_the_finish_page(
+def _keep_link(client: DashClient, pointer: str) -> str:
+    link = client.find(client.page("/finish", pointer), ids.FINISH_KEEP)
+    assert link is not None, "no Keep this game link on the finish page"
+    return link["props"]["href"]
+
+
+def _history_ids(app: DashProxy, username: str) -> list[str]:
+    with _sessions(app)() as session:
+        return [entry.game_id for entry in records.player_history(session, _user_id(app, username))]
+
+
+def test_a_guest_keeps_a_game_by_registering_from_its_finish_page(
     app: DashProxy, player: DashClient
 ) -> None:
     pointer = _play(player)
     game_id = player.game(pointer).game_id
-    note = _saved_note(player, pointer)
-    assert "/register?next=/profile" in note and "/login?next=/profile" in note
+    link = _keep_link(player, pointer)
+    assert link.startswith("/register?next=%2Fprofile&keep=")
+    assert "Sign in and keep it" in _saved_note(player, pointer)
     with _sessions(app)() as session:
         assert session.get(Game, game_id).user_id is None  # stored as a guest game
-    player.http.get("/register?next=/profile")  # the link on the finish page
-    response = AuthActions(player.http).register("guesty")
+    player.http.get(link)  # the link on the finish page: its form carries the keep token
+    response = AuthActions(player.http).register("guesty", keep_from=link)
     assert response.status_code == 302 and response.headers["Location"] == "/profile"
+    assert _history_ids(app, "guesty") == [game_id]
+    assert game_id in json.dumps(player.page("/profile")) or "guesty's games" in json.dumps(
+        player.page("/profile")
+    )
+    # The new session starts clean: the guest's game pointer is not honoured any more.
+    assert player.game(pointer) is None
+
+
+def test_signing_in_never_takes_a_guest_game_or_a_running_game_along(
+    app: DashProxy, player: DashClient
+) -> None:
+    finished = _play(player)
+    finished_id = player.game(finished).game_id
+    running = player.start_game()  # the guest starts another game and walks away
+    assert player.game(running) is not None
+    # The next person registers on the same browser, without pressing "Keep this game".
+    assert AuthActions(player.http).register("nextperson").status_code == 302
+    assert _history_ids(app, "nextperson") == []
     with _sessions(app)() as session:
-        assert session.get(Game, game_id).user_id == _user_id(app, "guesty")
-    assert "Saved to your history" in _saved_note(player, pointer)
+        assert session.get(Game, finished_id).user_id is None
+    assert player.game(running) is None and player.game(finished) is None
+    attempt = json.dumps(player.page("/attempt", running))
+    assert "No game to show here" in attempt
+
+
+def test_a_keep_link_from_another_browser_keeps_nothing(
+    app: DashProxy, player: DashClient, dash_client: Callable[[Any], DashClient]
+) -> None:
+    pointer = _play(player)
+    game_id = player.game(pointer).game_id
+    link = _keep_link(player, pointer)
+    thief = dash_client(app)
+    thief.http.get(link)
+    assert AuthActions(thief.http).register("thief", keep_from=link).status_code == 302
+    with _sessions(app)() as session:
+        assert session.get(Game, game_id).user_id is None
 
 
 def test_another_browser_cannot_claim_a_guest_game(

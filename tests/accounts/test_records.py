@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import records
-from cargame.accounts.finished_games import save_finished_game
+from cargame.accounts.finished_games import keep_token, save_finished_game
 from cargame.accounts.models import Game, GameRound, User
 from cargame.domain.game import GameData, Prediction, Round, new_game
 
@@ -81,20 +81,37 @@ def test_a_game_is_never_counted_twice(
     assert _count(sessions, GameRound) == len(game.rounds)
 
 
-def test_an_unfinished_game_is_refused(
+def test_an_undecided_game_is_refused(
     sessions: sessionmaker[Session], make_game: Callable[..., GameData]
 ) -> None:
-    rounds = [Round("img-1", "token-1", "Audi/A4", [Prediction("Audi/A4", 0.9)])] * 1
-    game = new_game(rounds, ["Audi/A4"], "cars")
-    game.guess("Audi/A4")  # the answer is shown, but the player has not gone on to the end
+    rounds = [
+        Round("img-1", "token-1", "Audi/A4", [Prediction("Audi/A4", 0.9)]),
+        Round("img-2", "token-2", "BMW/M3", [Prediction("Audi/A4", 0.9)]),
+    ]
+    game = new_game(rounds, ["Audi/A4", "BMW/M3"], "cars")
+    game.guess("Audi/A4")  # one round guessed, one to go
     with sessions() as session, pytest.raises(records.RecordError, match="not finished"):
         records.record_finished_game(session, game, None, "solo")
-    game.stage = "finished"  # a state that lies: finished without a finishing time
+    game.stage = "finished"  # a state that lies: "finished" with a round never guessed
     with sessions() as session, pytest.raises(records.RecordError, match="not finished"):
         records.record_finished_game(session, game, None, "solo")
     with sessions() as session, pytest.raises(records.RecordError, match="mode"):
         records.record_finished_game(session, make_game(), None, "party")
     assert _count(sessions, Game) == 0
+
+
+def test_a_game_is_recorded_once_its_last_guess_is_in(sessions: sessionmaker[Session]) -> None:
+    """The score is final at the last guess: the record does not wait for the final page."""
+    rounds = [Round("img-1", "token-1", "Audi/A4", [Prediction("Audi/A4", 0.9)])]
+    game = new_game(rounds, ["Audi/A4", "BMW/M3"], "cars")
+    game.guess("BMW/M3")  # the player lost the only round and never opens the final score
+    with sessions() as session:
+        assert records.record_finished_game(session, game, None, "solo")
+        stored = session.get(Game, game.game_id)
+        assert stored.finished_at == game.rounds[0].guessed_at and stored.winner == "ai"
+    game.next_round()  # later the player does open it: nothing new is stored
+    with sessions() as session:
+        assert not records.record_finished_game(session, game, None, "solo")
 
 
 def test_a_recent_guest_game_can_be_claimed_once(
@@ -234,8 +251,18 @@ def _finish_route(server: Flask, game: GameData) -> None:
     def finish() -> str:
         return str(save_finished_game(game, "booth"))
 
+    @server.post("/test-keep")
+    def keep() -> str:
+        return keep_token(game.game_id)
 
-def test_a_guest_who_registers_gets_the_game_they_just_finished(
+
+def _history(server_sessions: sessionmaker[Session], username: str) -> list[str]:
+    with server_sessions() as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        return [summary.game_id for summary in records.player_history(session, user.id)]
+
+
+def test_a_guest_who_registers_keeps_only_the_game_they_asked_to_keep(
     server: Flask,
     client: FlaskClient,
     auth,
@@ -246,12 +273,23 @@ def test_a_guest_who_registers_gets_the_game_they_just_finished(
     _finish_route(server, game)
     assert client.post("/test-finish").get_data(as_text=True) == "True"
     assert client.post("/test-finish").get_data(as_text=True) == "False"  # reload: stored once
-    auth.register("newcomer")
-    with server_sessions() as session:
-        user = session.scalars(select(User).where(User.username == "newcomer")).one()
-        assert [summary.game_id for summary in records.player_history(session, user.id)] == [
-            game.game_id
-        ]
+    token = client.post("/test-keep").get_data(as_text=True)
+    auth.register("newcomer", keep_from=f"/register?keep={token}")
+    assert _history(server_sessions, "newcomer") == [game.game_id]
+
+
+def test_registering_without_keep_takes_no_guest_game(
+    server: Flask,
+    client: FlaskClient,
+    auth,
+    server_sessions: sessionmaker[Session],
+    make_game: Callable[..., GameData],
+) -> None:
+    game = make_game()
+    _finish_route(server, game)
+    client.post("/test-finish")
+    auth.register("passerby")
+    assert _history(server_sessions, "passerby") == []
 
 
 def test_a_game_finished_while_signed_in_is_the_players(

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from cargame.accounts import passwords, throttle
 from cargame.accounts.db import db_session, init_database
-from cargame.accounts.finished_games import claim_guest_games
+from cargame.accounts.finished_games import keep_game, session_key
 from cargame.accounts.guard import register_callback_guard
 from cargame.accounts.models import User
 from cargame.config import Config
@@ -25,15 +35,18 @@ blueprint = Blueprint("accounts", __name__, template_folder="templates")
 NEXT_KEY = "next"  # the session key flask-login uses with USE_SESSION_FOR_NEXT
 DEFAULT_NEXT = "/"
 CSRF_MESSAGE = "This form expired or did not come from this site. Please try again."
+KEEP_TOKEN_CHARS = 512  # a keep token is ~150 characters; nothing longer is echoed into a form
 
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[InputRequired()])
+    keep = HiddenField()  # a guest's "Keep this game" token, from the final score page
 
 
 class RegisterForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired()])
+    keep = HiddenField()
     password = PasswordField("Password", validators=[InputRequired()])
     confirm = PasswordField(
         "Repeat the password",
@@ -87,25 +100,50 @@ def _next_page() -> str:
     return safe_next(session.pop(NEXT_KEY, None)) or DEFAULT_NEXT
 
 
-def _client_address() -> str:
-    return request.remote_addr or "unknown"
-
-
 def _form_page(template: str, form: FlaskForm, error: str | None = None) -> ResponseReturnValue:
     if form.is_submitted() and "csrf_token" in form.errors:
         return render_template(template, form=form, error=CSRF_MESSAGE), 400
+    if not form.is_submitted() and "keep" in request.args:
+        form.keep.data = request.args["keep"][:KEEP_TOKEN_CHARS]
     return render_template(template, form=form, error=error)
 
 
-def _sign_in(user: User) -> ResponseReturnValue:
+def fresh_session() -> None:
+    """Forget everything of this browser's session and give it a new id.
+
+    The old id is deleted on the server, so a copy of the old cookie opens an empty session, and
+    the new visitor gets a new game binding: no game, guest game or form of the previous one.
+    """
+    session.clear()
+    session["fresh"] = True  # a non-empty session, so that Flask-Session issues a new id now
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+    session.pop("fresh")
+
+
+def _sign_in(user: User, keep: str | None) -> ResponseReturnValue:
+    previous = session_key()
+    next_page = _next_page()
+    fresh_session()
     login_user(user, remember=False)  # never a remember-me cookie: the booth screen is shared
-    claim_guest_games(user.id)
-    return redirect(_next_page())
+    keep_game(keep, previous, user.id)  # only the game the guest asked to keep, if any
+    return redirect(next_page)
+
+
+def _sign_out() -> ResponseReturnValue:
+    logout_user()
+    session.clear()  # an emptied session is deleted on the server, and its cookie in the browser
+    return redirect(DEFAULT_NEXT)
+
+
+def _paused(error: RateLimitExceeded) -> ResponseReturnValue:
+    form = LoginForm(formdata=None)
+    message = throttle.paused_message(error)
+    return render_template("accounts/login.html", form=form, error=message), 429
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    """Sign in; repeated failures pause sign-in for the username and for the address."""
+    """Sign in. Failed attempts are throttled per address (see `throttle`)."""
     _remember_next()
     if current_user.is_authenticated:
         return redirect(_next_page())
@@ -113,20 +151,14 @@ def login() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _form_page("accounts/login.html", form)
     username = passwords.normalise_username(form.username.data)
-    address = _client_address()
     with db_session() as database:
-        locked = throttle.lockout(database, username, address)
-        if locked:
-            return render_template("accounts/login.html", form=form, error=locked.message), 429
         user = database.scalar(select(User).where(User.username == username))
-        password_hash = user.password_hash if user else None
-        if user is None or not passwords.verify_password(password_hash, form.password.data):
-            throttle.record_failure(database, username, address)
-            locked = throttle.lockout(database, username, address)
-            error = locked.message if locked else "Wrong username or password."
-            return render_template("accounts/login.html", form=form, error=error), 401
-        throttle.clear_failures(database, username)
-    return _sign_in(user)
+    # The hash is checked for unknown usernames too, so timing does not tell who is registered.
+    matches = passwords.verify_password(user.password_hash if user else None, form.password.data)
+    if user is None or not matches:
+        error = "Wrong username or password."
+        return render_template("accounts/login.html", form=form, error=error), 401
+    return _sign_in(user, form.keep.data)
 
 
 @blueprint.route("/register", methods=["GET", "POST"])
@@ -149,7 +181,7 @@ def register() -> ResponseReturnValue:
             database.rollback()
             form.username.errors = [*form.username.errors, "That username is taken."]
             return render_template("accounts/register.html", form=form), 409
-    return _sign_in(user)
+    return _sign_in(user, form.keep.data)
 
 
 @blueprint.route("/logout", methods=["GET", "POST"])
@@ -160,9 +192,7 @@ def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if not form.validate_on_submit():
         return _form_page("accounts/logout.html", form)
-    logout_user()
-    session.clear()
-    return redirect(DEFAULT_NEXT)
+    return _sign_out()
 
 
 @blueprint.route("/next-player", methods=["GET", "POST"])
@@ -174,9 +204,7 @@ def next_player() -> ResponseReturnValue:
     form = LogoutForm()
     if not form.validate_on_submit():
         return _form_page("accounts/next_player.html", form)
-    logout_user()
-    session.clear()  # the game pointer is bound to the session, so the game is gone too
-    return redirect(DEFAULT_NEXT)
+    return _sign_out()  # the game pointer is bound to the session, so the game is gone too
 
 
 def _load_user(user_id: str) -> User | None:
@@ -200,4 +228,6 @@ def register_accounts(
     manager.login_message = "Please sign in to see this page."
     manager.user_loader(_load_user)
     server.register_blueprint(blueprint)
+    throttle.init_app(server, config, blueprint, "accounts.login")
+    server.register_error_handler(RateLimitExceeded, _paused)
     register_callback_guard(server)

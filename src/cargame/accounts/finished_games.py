@@ -1,12 +1,18 @@
 """The one place a finished game is kept: in the signed-in player's history, or for a guest
-to claim by signing in from the same browser soon after."""
+to keep by pressing "Keep this game" on its final page and then registering or signing in.
+
+A guest's game passes to an account only through that explicit step: the final page hands out a
+signed, short-lived keep token bound to the browser session that played the game, and signing
+in (which replaces the session) claims just that game.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from flask import session
+from flask import current_app, session
 from flask_login import current_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from cargame.accounts import records
 from cargame.accounts.db import db_session
@@ -15,6 +21,8 @@ from cargame.domain.game import GameData
 
 GUEST_GAMES_KEY = "cargame_guest_games"  # in the session: games finished before sign-in
 MAX_GUEST_GAMES = 5  # only the last few; older ones are past records.CLAIM_WINDOW anyway
+KEEP_SALT = "cargame-keep-game"
+KEEP_SECONDS = 15 * 60  # time to fill in the registration form after pressing "Keep this game"
 
 SaveStatus = Literal["saved", "claimable", "unsaved"]
 
@@ -34,11 +42,33 @@ def save_finished_game(game: GameData, mode: str) -> bool:
     return stored
 
 
-def claim_guest_games(user_id: int) -> int:
-    """Move the guest games finished in this browser session to the user; returns how many."""
-    game_ids = session.pop(GUEST_GAMES_KEY, [])
+def keep_token(game_id: str) -> str:
+    """A token that lets this browser session keep its guest game `game_id` by signing in."""
+    return _serializer().dumps({"game": game_id, "session": session_key()})
+
+
+def keep_game(token: str | None, previous_session: str | None, user_id: int) -> bool:
+    """Give the guest game in `token` to the user who just signed in, if the token is fresh and
+    was issued to the session they signed in from. True when the game was claimed."""
+    if not token or not previous_session:
+        return False
+    try:
+        data = _serializer().loads(token, max_age=KEEP_SECONDS)
+    except BadData:
+        return False
+    if not isinstance(data, dict) or data.get("session") != previous_session:
+        return False
     with db_session() as database:
-        return sum(records.claim_guest_game(database, game_id, user_id) for game_id in game_ids)
+        return records.claim_guest_game(database, str(data.get("game")), user_id)
+
+
+def session_key() -> str | None:
+    """The server-side session's id (Flask-Session), which sign-in replaces."""
+    return getattr(session, "sid", None)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=KEEP_SALT)
 
 
 def save_status(game_id: str) -> SaveStatus:

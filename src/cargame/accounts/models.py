@@ -137,18 +137,3 @@ class GameRound(Base):
     heatmap_shown: Mapped[bool] = mapped_column(default=False)
 
     game: Mapped[Game] = relationship(back_populates="rounds")
-
-
-class LoginFailure(Base):
-    """A failed sign-in, kept for a while to slow guessing per username and per address."""
-
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_username_failed_at", "username", "failed_at"),
-        Index("ix_login_failures_address_failed_at", "address", "failed_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH * 2))
-    address: Mapped[str] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -91,9 +91,12 @@ class LeaderboardRow:
 def _game_row(game: GameData, user_id: int | None, mode: str) -> Game:
     if mode not in MODES:
         raise RecordError(f"unknown game mode {mode!r}; expected one of {', '.join(MODES)}")
-    unguessed = [game_round for game_round in game.rounds if not game_round.guessed]
-    if game.stage != "finished" or game.finished_at is None or unguessed:
+    if not game.decided:
         raise RecordError(f"game {game.game_id} is not finished")
+    # Decided at the last guess; `finished_at` is set only when the player moves on to the score.
+    finished_at = game.finished_at or max(
+        game_round.guessed_at for game_round in game.rounds if game_round.guessed_at
+    )
     rounds = [
         GameRound(
             round_number=number,
@@ -119,7 +122,7 @@ def _game_row(game: GameData, user_id: int | None, mode: str) -> Game:
         model_name=game.model_name,
         model_version=game.model_version,
         started_at=game.started_at,
-        finished_at=game.finished_at,
+        finished_at=finished_at,
         player_score=game.player_score,
         ai_score=game.ai_score,
         winner=game.winner,

@@ -1,87 +1,84 @@
-"""Slow down password guessing: too many recent failures lock a username or an address for a while.
+"""Slow down password guessing with Flask-Limiter, without letting anyone lock out an owner.
 
-Failures are rows in the accounts database, so every worker process and container sees them.
+Only failed sign-ins count (HTTP 401), in moving windows that grow: a few quick retries are fine,
+a guesser waits a minute, then a quarter of an hour, then an hour. Failures count per
+(address, username) and, more generously, per address (a booth or an office NAT is many people).
+Nothing counts per username alone, so whoever guesses someone's password from their own address
+never stops the owner from signing in elsewhere. Counters live in memory for the one-process
+default and in Redis, shared by every worker, when scaled.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import time
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from flask import Blueprint, Flask, Response, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
 
-from cargame.accounts.models import LoginFailure, utc_now
+from cargame.config import Config
 
-WINDOW = timedelta(minutes=15)  # failures older than this no longer count
-MAX_FAILURES_PER_USERNAME = 5  # a person mistyping does not need more; a guesser gets 20 an hour
-MAX_FAILURES_PER_ADDRESS = 20  # several players may share one booth or one NAT address
-KEEP_FAILURES = timedelta(days=1)  # rows older than this are deleted as new failures arrive
-KEY_LENGTH = 64  # the column width; typed usernames may be longer than any registered one
-
-
-@dataclass(frozen=True)
-class Lockout:
-    """Sign-in is refused for `scope` ("account" or "address") for `remaining` more time."""
-
-    scope: str
-    remaining: timedelta
-
-    @property
-    def message(self) -> str:
-        minutes = max(1, -(-int(self.remaining.total_seconds()) // 60))
-        subject = "this account" if self.scope == "account" else "this network address"
-        unit = "minute" if minutes == 1 else "minutes"
-        return (
-            f"Too many failed sign-in attempts for {subject}. "
-            f"Sign-in is paused: try again in {minutes} {unit}."
-        )
+EXTENSION = "cargame.throttle"
+FAILED = 401  # the sign-in page's answer to a wrong username or password
+# Growing delays: after 5 quick failures wait a minute, after 10 a quarter of an hour, and so on.
+PER_ACCOUNT_FROM_ADDRESS = "5 per minute; 10 per 15 minutes; 20 per hour; 50 per day"
+PER_ADDRESS = "30 per 15 minutes; 100 per hour; 300 per day"
+KEY_LENGTH = 64  # longer typed usernames are cut: no registered name is longer
 
 
-def _unlocks_at(
-    session: Session, column: InstrumentedAttribute[str], value: str, limit: int, now: datetime
-) -> datetime | None:
-    # Locked while `limit` failures lie inside the window; it lifts when the limit-th most recent
-    # one leaves the window.
-    limit_th = session.scalar(
-        select(LoginFailure.failed_at)
-        .where(column == value, LoginFailure.failed_at > now - WINDOW)
-        .order_by(LoginFailure.failed_at.desc())
-        .offset(limit - 1)
-        .limit(1)
+def client_address() -> str:
+    """The client's address as the WSGI server (and any trusted proxy) reported it."""
+    return request.remote_addr or "unknown"
+
+
+def account_key() -> str:
+    """(address, typed username) for the per-account limit."""
+    username = str(request.form.get("username", "")).strip().lower()[:KEY_LENGTH]
+    return f"{client_address()}|{username}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == FAILED
+
+
+def init_app(server: Flask, config: Config, blueprint: Blueprint, endpoint: str) -> Limiter:
+    """A limiter for this app, counting failed POSTs to the sign-in `endpoint` of `blueprint`."""
+    redis_backed = config.get("web", "session_backend") == "redis"
+    limiter = Limiter(
+        key_func=client_address,
+        storage_uri=str(config.get("web", "redis_url")) if redis_backed else "memory://",
+        strategy="moving-window",
+        key_prefix="cargame-throttle",
+        headers_enabled=True,  # Retry-After on 429
     )
-    return None if limit_th is None else limit_th + WINDOW
+    limiter.init_app(server)
+    for limits, key in ((PER_ACCOUNT_FROM_ADDRESS, account_key), (PER_ADDRESS, client_address)):
+        limiter.limit(
+            limits,
+            key_func=key,
+            methods=["POST"],
+            deduct_when=_failed,
+            exempt_when=lambda: request.endpoint != endpoint,
+            scope="sign-in",
+        )(blueprint)
+    server.extensions[EXTENSION] = limiter
+    return limiter
 
 
-def lockout(
-    session: Session, username: str, address: str, now: datetime | None = None
-) -> Lockout | None:
-    """The lockout in force for this username or address, or None when sign-in may proceed."""
-    now = now or utc_now()
-    checks = (
-        ("account", LoginFailure.username, username[:KEY_LENGTH], MAX_FAILURES_PER_USERNAME),
-        ("address", LoginFailure.address, address[:KEY_LENGTH], MAX_FAILURES_PER_ADDRESS),
+def paused_message(error: RateLimitExceeded) -> str:
+    """What the sign-in page says while sign-in is paused for this address."""
+    seconds = _retry_after(error)
+    minutes = max(1, round(seconds / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return (
+        "Too many failed sign-in attempts from here. "
+        f"Sign-in is paused: try again in {minutes} {unit}."
     )
-    for scope, column, value, limit in checks:
-        unlocks_at = _unlocks_at(session, column, value, limit, now)
-        if unlocks_at is not None and unlocks_at > now:
-            return Lockout(scope, unlocks_at - now)
-    return None
 
 
-def record_failure(
-    session: Session, username: str, address: str, now: datetime | None = None
-) -> None:
-    """Count one failed sign-in (also for usernames that do not exist) and commit."""
-    now = now or utc_now()
-    session.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - KEEP_FAILURES))
-    session.add(
-        LoginFailure(username=username[:KEY_LENGTH], address=address[:KEY_LENGTH], failed_at=now)
-    )
-    session.commit()
-
-
-def clear_failures(session: Session, username: str) -> None:
-    """Forget a username's failures after a successful sign-in, and commit."""
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username[:KEY_LENGTH]))
-    session.commit()
+def _retry_after(error: RateLimitExceeded) -> float:
+    limiter: Limiter = current_app.extensions[EXTENSION]
+    breached = limiter.current_limit
+    if breached is None:
+        return float(error.limit.limit.get_expiry())
+    return max(0.0, breached.reset_at - time.time())

@@ -122,6 +122,9 @@ class GameData:
     stage: Stage = "attempt"
     started_at: datetime = field(default_factory=utc_now)
     finished_at: datetime | None = None
+    # Counts the changes: the store keeps a write only if it is newer than what it holds, so
+    # two lock-ins of the same round (double click, two tabs, two workers) cannot both count.
+    revision: int = 0
 
     def __post_init__(self) -> None:
         if not self.rounds:
@@ -164,6 +167,11 @@ class GameData:
         return "draw"
 
     @property
+    def decided(self) -> bool:
+        """True once every round is guessed: the score is final even before the last "Next"."""
+        return all(game_round.guessed for game_round in self.rounds)
+
+    @property
     def expected_path(self) -> str:
         """The page that matches the stage: /attempt, /result or /finish."""
         return STAGE_PATHS[self.stage]
@@ -178,6 +186,7 @@ class GameData:
         game_round.guess = label
         game_round.guessed_at = now or utc_now()
         self.stage = "result"
+        self.revision += 1
         return game_round
 
     def show_heatmap(self) -> Round:
@@ -185,6 +194,7 @@ class GameData:
         if self.stage == "attempt":
             raise GameError("the heatmap is shown only after the guess")
         self.current_round.heatmap_shown = True
+        self.revision += 1
         return self.current_round
 
     def next_round(self, now: datetime | None = None) -> None:
@@ -192,6 +202,7 @@ class GameData:
         if self.stage != "result":
             raise GameError(f"cannot move on from the {self.stage} stage")
         now = now or utc_now()
+        self.revision += 1
         if self.current + 1 >= self.total_rounds:
             self.stage = "finished"
             self.finished_at = now

@@ -86,6 +86,7 @@ FINISH_PROGRESS = FINISH_STARTER.progress
 FINISH_ERROR = FINISH_STARTER.error
 FINISH_ERROR_TEXT = FINISH_STARTER.error_text
 FINISH_SAVED = component_id("finish", "saved")  # "Saved to your history", or how to save it
+FINISH_KEEP = component_id("finish", "keep")  # a guest's "Register and keep it"
 FINISH_NEXT_PLAYER = component_id("finish", "next-player")  # booth mode: clear the screen
 
 # /showroom

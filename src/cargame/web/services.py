@@ -16,7 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cargame.accounts import records
 from cargame.accounts.db import db_session
-from cargame.accounts.finished_games import SaveStatus, save_finished_game, save_status
+from cargame.accounts.finished_games import (
+    SaveStatus,
+    keep_token,
+    save_finished_game,
+    save_status,
+)
 from cargame.clients.serving import ServingError
 from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError, make_label, split_label
@@ -51,6 +56,7 @@ class FinishView:
     save_status: SaveStatus
     signed_in: bool
     next_player_token: str | None  # the CSRF token of the booth's "Next player" form
+    keep_token: str | None = None  # lets a guest keep this game by registering or signing in
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,12 @@ def _progress_owner() -> str:
 
 
 def lock_in(game: GameData | None, make: str | None, model: str | None) -> Move:
-    """Lock in the player's guess for the current round and move on to its answer."""
+    """Lock in the player's guess for the current round and move on to its answer.
+
+    Once per round: when two lock-ins race, the first one stored wins and both get its answer.
+    After the last round's guess the score is final, so the game is recorded right then: a
+    player who starts a new game instead of opening the final score cannot drop a lost game.
+    """
     moved = _off_stage(game, "attempt")
     if moved is not None or game is None:
         return moved or Move(href=EXPIRED)
@@ -128,7 +139,10 @@ def lock_in(game: GameData | None, make: str | None, model: str | None) -> Move:
         return Move(message="That car is not in this game; pick again.")
     if answered.heatmap_token is not None:
         game.show_heatmap()  # /result opens with the AI's heatmap whenever there is one
-    return Move(game, game.expected_path)
+    stored = state.commit(game)
+    if stored.decided:
+        _record(stored)
+    return Move(stored, stored.expected_path)
 
 
 def next_round(game: GameData | None) -> Move:
@@ -137,9 +151,10 @@ def next_round(game: GameData | None) -> Move:
     if moved is not None or game is None:
         return moved or Move(href=EXPIRED)
     game.next_round()
-    if game.stage == "finished":
-        _record(game)
-    return Move(game, game.expected_path)
+    stored = state.commit(game)
+    if stored.stage == "finished":
+        _record(stored)  # stored at the last lock-in already; this only makes sure
+    return Move(stored, stored.expected_path)
 
 
 def _off_stage(game: GameData | None, stage: str) -> Move | None:
@@ -178,7 +193,8 @@ def finish_view(game: GameData) -> FinishView:
         logger.exception("could not look up finished game %s", game.game_id)
         status = "unsaved"
     token = generate_csrf() if is_booth() else None
-    return FinishView(status, bool(current_user.is_authenticated), token)
+    keep = keep_token(game.game_id) if status == "claimable" else None
+    return FinishView(status, bool(current_user.is_authenticated), token, keep)
 
 
 def models_of(game: GameData | None, make: str | None) -> list[str]:

@@ -9,8 +9,10 @@ dash-extensions loads pointers without checking them (a malformed one raises, i.
 `screen_pointers` runs before Dash on every callback request and swaps anything that is not a
 well-formed pointer to this backend for `INVALID_POINTER`, which pages read as "start over".
 
-The key of a game is its `game_id`, so each write replaces the previous state of the same game:
-an older copy of the pointer cannot bring back a round whose answer was already shown.
+The key of a game is its `game_id`. Every write is a compare-and-set (a diskcache transaction,
+or Redis WATCH/MULTI): it is kept only if its `revision` is newer than the stored game's, from
+the same session. Two lock-ins of one round (double click, two tabs, two workers) therefore
+cannot both count, and an older copy cannot bring back a round whose answer was shown.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import pickle
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,12 +63,19 @@ def session_id(create: bool = True) -> str | None:
     return value
 
 
+Accept = Callable[[bytes | None], bool]
+
+
 class Storage(Protocol):
     """Bytes by key with an expiry; diskcache and Redis implement it."""
 
     def read(self, key: str) -> bytes | None: ...
 
     def write(self, key: str, payload: bytes, ttl_seconds: int) -> None: ...
+
+    def swap(self, key: str, payload: bytes, ttl_seconds: int, accept: Accept) -> bytes | None:
+        """Atomically: write `payload` if `accept(current)`; return what is stored afterwards."""
+        ...
 
 
 class DiskStorage:
@@ -82,6 +92,15 @@ class DiskStorage:
 
     def write(self, key: str, payload: bytes, ttl_seconds: int) -> None:
         self._cache.set(key, payload, expire=ttl_seconds)
+
+    def swap(self, key: str, payload: bytes, ttl_seconds: int, accept: Accept) -> bytes | None:
+        # One SQLite transaction: other threads and processes wait for it.
+        with self._cache.transact():
+            current = self.read(key)
+            if not accept(current):
+                return current
+            self._cache.set(key, payload, expire=ttl_seconds)
+            return payload
 
     def close(self) -> None:
         self._cache.close()
@@ -100,6 +119,20 @@ class RedisStorage:
 
     def write(self, key: str, payload: bytes, ttl_seconds: int) -> None:
         self._client.set(self.prefix + key, payload, ex=ttl_seconds)
+
+    def swap(self, key: str, payload: bytes, ttl_seconds: int, accept: Accept) -> bytes | None:
+        name = self.prefix + key
+
+        def attempt(pipe: redis.client.Pipeline) -> bytes | None:
+            current = pipe.get(name)  # WATCHed: a write by anyone else makes EXEC retry
+            current = current if isinstance(current, bytes) else None
+            if not accept(current):
+                return current
+            pipe.multi()
+            pipe.set(name, payload, ex=ttl_seconds)
+            return payload
+
+        return self._client.transaction(attempt, name, value_from_callable=True)
 
     def close(self) -> None:
         self._client.close()
@@ -128,11 +161,36 @@ class SessionBoundBackend(ServersideBackend):
         return BACKEND_UID
 
     def set(self, key: str, value: Any) -> None:
+        """Store `value` unless the stored one is as new or newer (see `commit`)."""
+        self.commit(key, value)
+
+    def commit(self, key: str, value: Any) -> Any:
+        """Compare-and-set: store `value` only if it is newer than this session's stored value
+        (a GameData's `revision`) and no other session owns the key. Returns the value stored
+        afterwards: `value`, or the one that got there first."""
         if not KEY_PATTERN.fullmatch(key):
             raise ValueError(f"not a valid state key: {key!r}")
         owner = session_id(create=True)
         payload = pickle.dumps((owner, value), protocol=pickle.HIGHEST_PROTOCOL)
-        self.storage.write(key, payload, self.ttl_seconds)
+
+        def newer(current: bytes | None) -> bool:
+            if current is None:
+                return True
+            stored_owner, stored = self._unpickle(key, current)
+            if stored_owner != owner:
+                return False
+            return getattr(value, "revision", 1) > getattr(stored, "revision", 0)
+
+        stored = self.storage.swap(key, payload, self.ttl_seconds, newer)
+        return value if stored is payload or stored is None else self._unpickle(key, stored)[1]
+
+    def _unpickle(self, key: str, payload: bytes) -> tuple[object, Any]:
+        try:
+            owner, value = pickle.loads(payload)
+        except Exception:  # a truncated or foreign entry must not take the page down
+            logger.warning("unreadable state entry %s", key, exc_info=True)
+            return None, None
+        return owner, value
 
     def get(self, key: object, ignore_expired: bool = False) -> Any:
         """The value, or None when the key is unknown, expired, malformed or another session's.
@@ -145,11 +203,7 @@ class SessionBoundBackend(ServersideBackend):
         payload = self.storage.read(key)
         if payload is None:
             return None
-        try:
-            owner, value = pickle.loads(payload)
-        except Exception:  # a truncated or foreign entry must not take the page down
-            logger.warning("unreadable state entry %s", key, exc_info=True)
-            return None
+        owner, value = self._unpickle(key, payload)
         current = session_id(create=False)
         if not isinstance(owner, str) or current is None:
             return None
@@ -235,6 +289,13 @@ def _ensure_session_id() -> None:
     # Static files need no session; touching it would add Set-Cookie and Vary: Cookie.
     if not request.path.startswith(STATIC_PREFIXES):
         session_id(create=True)
+
+
+def commit(game: GameData) -> GameData:
+    """Save a changed game now, compare-and-set; returns the game that is stored afterwards,
+    which is the first writer's when two changes of the same revision race."""
+    stored = games().commit(game.game_id, game)
+    return stored if isinstance(stored, GameData) else game
 
 
 def pointer(game: GameData) -> Serverside[GameData]:

@@ -3,6 +3,8 @@ saved, and one card per round."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -91,19 +93,26 @@ def saved_note(finish):
             color="success",
             className="mb-4",
         )
-    if finish.save_status == "claimable":
-        # Flask pages, not Dash pages: plain links, so the browser really loads them.
+    if finish.save_status == "claimable" and finish.keep_token:
+        # Flask pages, not Dash pages: plain links, so the browser really loads them. Only these
+        # links carry the game to an account; signing in any other way starts afresh.
+        keep = urlencode({"next": "/profile", "keep": finish.keep_token})
         return dbc.Alert(
             [
                 html.P(
-                    "Keep this game: register or sign in now and it goes into your history "
-                    "and onto the leaderboard.",
+                    "Keep this game: register or sign in within 15 minutes and it goes into "
+                    "your history and onto the leaderboard.",
                     className="mb-2",
                 ),
-                html.A("Register", href="/register?next=/profile", className="btn btn-primary"),
                 html.A(
-                    "Sign in",
-                    href="/login?next=/profile",
+                    "Register and keep it",
+                    href=f"/register?{keep}",
+                    id=ids.FINISH_KEEP,
+                    className="btn btn-primary",
+                ),
+                html.A(
+                    "Sign in and keep it",
+                    href=f"/login?{keep}",
                     className="btn btn-outline-primary ms-2",
                 ),
             ],
