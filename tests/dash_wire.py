@@ -1,13 +1,18 @@
 """Dash over HTTP: fire callbacks as the browser's renderer does, without a browser.
 
 `DashClient(app)` reads `/_dash-dependencies`, builds `POST /_dash-update-component` bodies for
-the given inputs and state, and keeps one cookie jar (one player). `find_component` looks up a
-component in the serialised layouts the router returns.
+the given inputs and state, and keeps one cookie jar (one player). It talks to the app in
+process (Flask's test client), or over real sockets with `DashClient(app, base_url=...)` to a
+running server. `find_component` looks up a component in the serialised layouts the router returns.
 """
 
 from __future__ import annotations
 
+from http.cookiejar import Cookie
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
 
 from cargame.domain.game import GameData
 from cargame.web import state
@@ -33,9 +38,9 @@ class DashClient:
 
     find = staticmethod(find_component)
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, base_url: str | None = None) -> None:
         self.app = app
-        self.http = app.server.test_client()
+        self.http = HttpClient(base_url) if base_url else app.server.test_client()
         self.dependencies = self.http.get("/_dash-dependencies").get_json()
         self.last_size = 0
 
@@ -116,3 +121,51 @@ def _split(item: str) -> tuple[str, str]:
 def _dependency(item: dict[str, str], values: dict[str, Any]) -> dict[str, Any]:
     key = f"{item['id']}.{item['property']}"
     return {"id": item["id"], "property": item["property"], "value": values.get(key)}
+
+
+class LiveResponse:
+    """A `requests` response with the parts of Flask's test response the tests use."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.raw = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.data = response.content
+        self.text = response.text
+
+    def get_json(self) -> Any:
+        return self.raw.json()
+
+    def get_data(self, as_text: bool = False) -> str | bytes:
+        return self.text if as_text else self.data
+
+
+class HttpClient:
+    """Flask-test-client-like calls over real HTTP to `base_url`, with one cookie jar."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.timeout = timeout
+
+    def get(self, path: str, **options: Any) -> LiveResponse:
+        return self.request("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> LiveResponse:
+        return self.request("POST", path, **options)
+
+    def request(self, method: str, path: str, **options: Any) -> LiveResponse:
+        options.setdefault("allow_redirects", False)
+        options.setdefault("timeout", self.timeout)
+        response = self.session.request(method, self.base_url + path, **options)
+        return LiveResponse(response)
+
+    def get_cookie(self, name: str) -> Cookie | None:
+        return next((cookie for cookie in self.session.cookies if cookie.name == name), None)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        host = urlsplit(self.base_url).hostname or ""
+        self.session.cookies.set(name, value, domain=host, path="/")
+
+    def close(self) -> None:
+        self.session.close()

@@ -22,7 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cargame.accounts import auth as accounts_auth
 from cargame.config import Config, ConfigError
-from cargame.web import extensions, ids, media, runtime, state
+from cargame.web import bad_requests, extensions, ids, media, runtime, state
 from cargame.web.components import shell
 from cargame.web.components.widgets import APP_TITLE
 
@@ -47,12 +47,14 @@ def create_app(config: Config) -> DashProxy:
     app = create_dash(server, config, state.create_transform(games))
     register_page_callbacks(app)
     shell.register_shell_callbacks(app)
+    bad_requests.register_shape_check(app)
     return app
 
 
 def create_server(config: Config) -> Flask:
     """The Flask server with session cookie settings and security headers."""
     server = Flask("cargame")
+    bad_requests.register(server, config)  # first: nothing may read a callback body before it
     configure_sessions(server, config)
 
     proxies = int(config.get("web", "trusted_proxies"))

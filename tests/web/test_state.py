@@ -254,3 +254,33 @@ def test_dash_extensions_round_trip_is_pinned(server, backend) -> None:
     assert _dash_post(stranger, "pin-out.children", "pin-read", written) == {
         "pin-out": {"children": "none:None"}
     }
+
+
+def test_two_lock_ins_of_one_round_store_only_the_first(server, backend) -> None:
+    """Compare-and-set in both backends: two copies of the same game state, two guesses."""
+    game = sample_game()
+    with browser_session(server, SESSION_A):
+        backend.set(game.game_id, game)
+        first, second = backend.get(game.game_id), backend.get(game.game_id)
+        first.guess("Audi/A4")
+        second.guess("BMW/X5")
+        assert backend.commit(game.game_id, first).current_round.guess == "Audi/A4"
+        kept = backend.commit(game.game_id, second)  # the second one gets the first result
+        assert kept.current_round.guess == "Audi/A4" and kept.revision == first.revision
+        backend.set(game.game_id, second)  # the transform's own write is refused the same way
+        assert backend.get(game.game_id).current_round.guess == "Audi/A4"
+        first.next_round()  # a newer state goes through
+        assert backend.commit(game.game_id, first).stage == "attempt"
+
+
+def test_another_session_cannot_overwrite_a_game(server, backend) -> None:
+    game = sample_game()
+    with browser_session(server, SESSION_A):
+        backend.set(game.game_id, game)
+    forged = sample_game()
+    forged.game_id = game.game_id
+    forged.revision = 99
+    with browser_session(server, SESSION_B):
+        backend.set(game.game_id, forged)
+    with browser_session(server, SESSION_A):
+        assert backend.get(game.game_id).revision == 0

@@ -169,11 +169,15 @@ def claim_guest_game(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def player_history(session: Session, user_id: int, limit: int = 100) -> list[GameSummary]:
-    """The player's own finished games, newest first."""
-    games = session.scalars(
-        select(Game).where(Game.user_id == user_id).order_by(Game.finished_at.desc()).limit(limit)
-    )
+def player_history(
+    session: Session, user_id: int, limit: int = 100, period: Period = "all"
+) -> list[GameSummary]:
+    """The player's own finished games in `period`, newest first."""
+    query = select(Game).where(Game.user_id == user_id)
+    start = period_start(period)
+    if start is not None:
+        query = query.where(Game.finished_at >= start)
+    games = session.scalars(query.order_by(Game.finished_at.desc()).limit(limit))
     return [GameSummary.of(game) for game in games]
 
 

@@ -237,6 +237,16 @@ def player_record() -> PlayerRecord:
     return PlayerRecord(current_user.username, stats, history)
 
 
+def player_history(period: records.Period) -> list[records.GameSummary]:
+    """The signed-in player's games in `period` (RecordsUnavailable when the database fails)."""
+    try:
+        with db_session() as database:
+            return records.player_history(database, current_user.id, period=period)
+    except SQLAlchemyError as error:
+        logger.exception("database unavailable for the game history")
+        raise RecordsUnavailable(RECORDS_UNAVAILABLE) from error
+
+
 def leaderboards(
     period: records.Period,
 ) -> tuple[list[records.LeaderboardRow], list[records.LeaderboardRow]]:

@@ -14,6 +14,8 @@ SUMMARY = component_id("profile", "summary")
 CHART = component_id("profile", "chart")
 ACCURACY = component_id("profile", "accuracy")
 HISTORY = component_id("profile", "history")
+HISTORY_PERIOD = component_id("profile", "history-period")
+PERIODS = {"all": "All games", "week": "This week", "today": "Today"}
 RESULTS = {"player": "Won", "ai": "Lost", "draw": "Draw"}
 # Viridis ends, told apart by line style and marker too: never colour as the only cue.
 PLAYER_STYLE = {"color": "#3b528b", "dash": "solid"}
@@ -80,7 +82,20 @@ def accuracy_table(stats: records.ProfileStats) -> dbc.Table:
     return dbc.Table([header, html.Tbody(rows)], id=ACCURACY, striped=True, size="sm")
 
 
-def history_table(history: list[records.GameSummary]) -> dbc.Table:
+def history_filter() -> dbc.RadioItems:
+    """All games, this week's or today's."""
+    return dbc.RadioItems(
+        id=HISTORY_PERIOD,
+        options=[{"label": label, "value": key} for key, label in PERIODS.items()],
+        value="all",
+        inline=True,
+        className="mb-2",
+    )
+
+
+def history_table(history: list[records.GameSummary]) -> dbc.Table | html.P:
+    if not history:
+        return html.P("No games in this period.", id=HISTORY)
     header = html.Thead(
         html.Tr(
             [
