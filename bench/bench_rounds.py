@@ -1,8 +1,9 @@
 """Game preparation: five rounds concurrently (one predict, gathered heatmaps) vs one by one.
 
-Runs the fake TF Serving and explainer (tests/doubles.py) with realistic latency in a thread, then
-times `cargame.rounds.prepare_game` against (a) the same work done round after round and (b) the
-slowest single round on its own. Goal: five concurrent rounds within 1.3x of the slowest round.
+Runs the fake TF Serving and explainer (tests/doubles.py) with realistic latency in a thread,
+then times `cargame.domain.rounds.prepare_game` against (a) the same work done round after round
+and (b) the slowest single round on its own. Goal: five concurrent rounds within 1.3x of the
+slowest round.
 
     .venv/bin/python bench/bench_rounds.py [--repeats 5] [--explain-ms 350] [--predict-ms 80]
 """

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy models: users, finished games, their rounds, and failed logins."""
+"""Typed SQLAlchemy models: users, finished games and their rounds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The page shell (header with the running score, footer) and components the pages share.
+"""Small components the pages share: headings, notices, photos, points badges, the heatmap legend.
 
 Everything here builds components from plain values; nothing reads the request, the game store
 or the database, so Dash may call any of it at any time.
