@@ -60,10 +60,14 @@ def register_callbacks(app: DashProxy) -> None:
         Output(ids.RESULT_AI_HEATMAP, "className"),
         Output(ids.RESULT_TRUTH_HEATMAP, "className"),
         Input(ids.RESULT_TRUTH_SWITCH, "value"),
+        State(ids.GAME_STORE, "data"),
         prevent_initial_call=True,
     )
-    def toggle_truth_heatmap(show_truth: bool | None) -> tuple[str, str]:
-        return (answer.HIDDEN, answer.SHOWN) if show_truth else (answer.SHOWN, answer.HIDDEN)
+    def toggle_truth_heatmap(show_truth: bool | None, game: GameData | None) -> tuple[str, str]:
+        if not show_truth:
+            return answer.SHOWN, answer.HIDDEN
+        services.show_truth_heatmap(state.as_game(game))
+        return answer.HIDDEN, answer.SHOWN
 
     @app.callback(
         Output(ids.GAME_STORE, "data"),

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from cargame.accounts import migrations
 from cargame.accounts.db import create_db_engine, database_url
@@ -79,3 +79,40 @@ def test_default_database_is_a_sqlite_file_in_var(config: Config, tmp_path: Path
     assert url == f"sqlite:///{tmp_path / 'var' / 'cargame.db'}"
     migrations.upgrade(url)  # creates the var folder too
     assert (tmp_path / "var" / "cargame.db").is_file()
+
+
+def test_finished_games_keep_their_facts_across_the_analytics_migration(database_url: str) -> None:
+    """A database from before 0003 (finished games only): its games become "finished" with
+    their round counts, and its rounds get makes, the AI's answer, confidence and top-5 hit."""
+    migrations.upgrade(database_url, "0002")
+    engine = create_db_engine(database_url)
+    top5 = '[{"label": "BMW/M3", "probability": 0.7}, {"label": "Audi/A4", "probability": 0.2}]'
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO games (id, mode, model_name, model_version, started_at, finished_at,"
+                " player_score, ai_score, winner) VALUES ('g1', 'solo', 'cars', 3,"
+                " '2026-11-30 10:00:00', '2026-11-30 10:02:00', 2, 0, 'player')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO rounds (game_id, round_number, image_id, truth, guess, ai_top5,"
+                " player_points, ai_points, seconds, heatmap_shown)"
+                f" VALUES ('g1', 1, 'img', 'Audi/A4', 'Audi/A4', '{top5}', 2, 0, 3.5, true)"
+            )
+        )
+    migrations.upgrade(database_url)
+    with engine.connect() as connection:
+        game = connection.execute(
+            text("SELECT status, rounds_played, rounds_total, kept_by_guest FROM games")
+        ).one()
+        assert tuple(game) == ("finished", 1, 1, False)
+        row = connection.execute(
+            text(
+                "SELECT truth_make, guess_make, ai_guess, ai_make, ai_confidence, ai_top5_hit,"
+                " truth_heatmap_shown FROM rounds"
+            )
+        ).one()
+        assert tuple(row) == ("Audi", "Audi", "BMW/M3", "BMW", 0.7, True, False)
+    engine.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts import records
+from cargame.accounts import game_log
 from cargame.accounts.models import Game, GameRound, User
 from cargame.domain.game import GameData
 
@@ -76,8 +76,8 @@ def test_deleting_a_game_deletes_its_rounds_and_a_user_leaves_games_anonymous(
     user = make_user(sessions, "dave")
     kept, dropped = make_game(), make_game()
     with sessions() as session:
-        records.record_finished_game(session, kept, user.id, "solo")
-        records.record_finished_game(session, dropped, user.id, "solo")
+        game_log.record_finished_game(session, kept, user.id, "solo")
+        game_log.record_finished_game(session, dropped, user.id, "solo")
         # Bulk SQL deletes: the database's ON DELETE rules do the work, not the ORM.
         session.execute(delete(Game).where(Game.id == dropped.game_id))
         session.execute(delete(User).where(User.id == user.id))

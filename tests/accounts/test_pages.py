@@ -12,7 +12,7 @@ from dash_extensions.enrich import DashProxy
 from flask_login import login_user
 from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts import records
+from cargame.accounts import game_log
 from cargame.accounts.db import EXTENSION
 from cargame.accounts.models import User
 from cargame.app import create_app
@@ -53,7 +53,7 @@ def _record(
 ) -> None:
     game.model_name = model_name
     with sessions() as session:
-        records.record_finished_game(session, game, user.id if user else None, "solo")
+        game_log.record_finished_game(session, game, user.id if user else None, "solo")
 
 
 def test_profile_needs_a_signed_in_player(web_app: DashProxy) -> None:

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts import records
-from cargame.accounts.finished_games import keep_token, save_finished_game
+from cargame.accounts import game_log, records
+from cargame.accounts.game_records import game_decided, keep_token
 from cargame.accounts.models import Game, GameRound, User
 from cargame.domain.game import GameData, Prediction, Round, new_game
 
@@ -32,7 +32,7 @@ def test_a_finished_game_is_stored_with_every_round(
         guesses=["Audi/A4", "BMW/M3", "Audi/TT"], truths=["Audi/A4", "BMW/M3", "Ford/Focus"]
     )
     with sessions() as session:
-        assert records.record_finished_game(session, game, user.id, "booth") is True
+        assert game_log.record_finished_game(session, game, user.id, "booth") is True
     with sessions() as session:
         stored = session.get(Game, game.game_id)
         assert stored is not None
@@ -72,10 +72,10 @@ def test_a_game_is_never_counted_twice(
 ) -> None:
     game = make_game()
     with sessions() as first:
-        assert records.record_finished_game(first, game, None, "solo") is True
-        assert records.record_finished_game(first, game, None, "solo") is False  # double click
+        assert game_log.record_finished_game(first, game, None, "solo") is True
+        assert game_log.record_finished_game(first, game, None, "solo") is False  # double click
     with sessions() as other_worker:  # a retry on another process: the primary key refuses it
-        assert records.record_finished_game(other_worker, game, None, "solo") is False
+        assert game_log.record_finished_game(other_worker, game, None, "solo") is False
         # The session is still usable after the rolled-back insert.
         assert other_worker.scalar(select(func.count()).select_from(Game)) == 1
     assert _count(sessions, GameRound) == len(game.rounds)
@@ -90,13 +90,13 @@ def test_an_undecided_game_is_refused(
     ]
     game = new_game(rounds, ["Audi/A4", "BMW/M3"], "cars")
     game.guess("Audi/A4")  # one round guessed, one to go
-    with sessions() as session, pytest.raises(records.RecordError, match="not finished"):
-        records.record_finished_game(session, game, None, "solo")
+    with sessions() as session, pytest.raises(game_log.RecordError, match="not finished"):
+        game_log.record_finished_game(session, game, None, "solo")
     game.stage = "finished"  # a state that lies: "finished" with a round never guessed
-    with sessions() as session, pytest.raises(records.RecordError, match="not finished"):
-        records.record_finished_game(session, game, None, "solo")
-    with sessions() as session, pytest.raises(records.RecordError, match="mode"):
-        records.record_finished_game(session, make_game(), None, "party")
+    with sessions() as session, pytest.raises(game_log.RecordError, match="not finished"):
+        game_log.record_finished_game(session, game, None, "solo")
+    with sessions() as session, pytest.raises(game_log.RecordError, match="mode"):
+        game_log.record_finished_game(session, make_game(), None, "party")
     assert _count(sessions, Game) == 0
 
 
@@ -106,12 +106,12 @@ def test_a_game_is_recorded_once_its_last_guess_is_in(sessions: sessionmaker[Ses
     game = new_game(rounds, ["Audi/A4", "BMW/M3"], "cars")
     game.guess("BMW/M3")  # the player lost the only round and never opens the final score
     with sessions() as session:
-        assert records.record_finished_game(session, game, None, "solo")
+        assert game_log.record_finished_game(session, game, None, "solo")
         stored = session.get(Game, game.game_id)
         assert stored.finished_at == game.rounds[0].guessed_at and stored.winner == "ai"
     game.next_round()  # later the player does open it: nothing new is stored
     with sessions() as session:
-        assert not records.record_finished_game(session, game, None, "solo")
+        assert not game_log.record_finished_game(session, game, None, "solo")
 
 
 def test_a_recent_guest_game_can_be_claimed_once(
@@ -122,14 +122,14 @@ def test_a_recent_guest_game_can_be_claimed_once(
     alice, bob = make_user(sessions, "alice"), make_user(sessions, "bob")
     guest_game = make_game()
     old_game = make_game(
-        finished_at=datetime.now(UTC) - records.CLAIM_WINDOW - timedelta(minutes=1)
+        finished_at=datetime.now(UTC) - game_log.CLAIM_WINDOW - timedelta(minutes=1)
     )
     with sessions() as session:
-        records.record_finished_game(session, guest_game, None, "booth")
-        records.record_finished_game(session, old_game, None, "booth")
-        assert records.claim_guest_game(session, guest_game.game_id, alice.id) is True
-        assert records.claim_guest_game(session, guest_game.game_id, bob.id) is False
-        assert records.claim_guest_game(session, old_game.game_id, alice.id) is False
+        game_log.record_finished_game(session, guest_game, None, "booth")
+        game_log.record_finished_game(session, old_game, None, "booth")
+        assert game_log.claim_guest_game(session, guest_game.game_id, alice.id) is True
+        assert game_log.claim_guest_game(session, guest_game.game_id, bob.id) is False
+        assert game_log.claim_guest_game(session, old_game.game_id, alice.id) is False
         assert [game.game_id for game in records.player_history(session, alice.id)] == [
             guest_game.game_id
         ]
@@ -156,8 +156,8 @@ def test_history_and_stats_belong_to_one_player(
     bob_game = make_game(guesses=["BMW/M3"], truths=["Ford/Focus"], finished_at=start)
     with sessions() as session:
         for game in alice_games:
-            records.record_finished_game(session, game, alice.id, "solo")
-        records.record_finished_game(session, bob_game, bob.id, "solo")
+            game_log.record_finished_game(session, game, alice.id, "solo")
+        game_log.record_finished_game(session, bob_game, bob.id, "solo")
 
         history = records.player_history(session, alice.id)
         stats = records.profile_stats(session, alice.id)
@@ -216,7 +216,7 @@ def test_leaderboard_ranks_registered_players_by_period(
     with sessions() as session:
         for user, kind, finished_at in plays:
             game = make_game(**kind, finished_at=finished_at)
-            records.record_finished_game(session, game, user.id if user else None, "solo")
+            game_log.record_finished_game(session, game, user.id if user else None, "solo")
 
         def board(period: str, by: str) -> list[tuple[int, str, int, int]]:
             rows = records.leaderboard(session, period, by, now=now)  # type: ignore[arg-type]
@@ -240,7 +240,7 @@ def test_leaderboard_ties_share_a_rank(
             user = make_user(sessions, name)
             for _ in range(wins):
                 game = make_game(guesses=["Audi/A4"], truths=["Audi/A4"])
-                records.record_finished_game(session, game, user.id, "solo")
+                game_log.record_finished_game(session, game, user.id, "solo")
         rows = records.leaderboard(session, "all", "wins")
     assert [(row.rank, row.username) for row in rows] == [(1, "finn"), (2, "dora"), (2, "erin")]
     assert all(set(vars(row)) == {"rank", "username", "wins", "points", "games"} for row in rows)
@@ -249,7 +249,7 @@ def test_leaderboard_ties_share_a_rank(
 def _finish_route(server: Flask, game: GameData) -> None:
     @server.post("/test-finish")
     def finish() -> str:
-        return str(save_finished_game(game, "booth"))
+        return str(game_decided(game, "booth"))
 
     @server.post("/test-keep")
     def keep() -> str:

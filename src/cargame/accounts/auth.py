@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,17 +20,18 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from cargame.accounts import passwords, throttle
 from cargame.accounts.db import db_session, init_database
-from cargame.accounts.finished_games import keep_game, session_key
+from cargame.accounts.game_records import abandon_current_game, keep_game, session_key
 from cargame.accounts.guard import register_callback_guard
 from cargame.accounts.models import User
 from cargame.config import Config
 
+logger = logging.getLogger(__name__)
 blueprint = Blueprint("accounts", __name__, template_folder="templates")
 
 NEXT_KEY = "next"  # the session key flask-login uses with USE_SESSION_FOR_NEXT
@@ -123,13 +125,22 @@ def fresh_session() -> None:
 def _sign_in(user: User, keep: str | None) -> ResponseReturnValue:
     previous = session_key()
     next_page = _next_page()
+    _leave_open_game()  # the new session cannot reach it any more
     fresh_session()
     login_user(user, remember=False)  # never a remember-me cookie: the booth screen is shared
     keep_game(keep, previous, user.id)  # only the game the guest asked to keep, if any
     return redirect(next_page)
 
 
+def _leave_open_game() -> None:
+    try:
+        abandon_current_game()
+    except SQLAlchemyError:  # the record suffers, never the sign-in or sign-out itself
+        logger.exception("could not mark the open game abandoned")
+
+
 def _sign_out() -> ResponseReturnValue:
+    _leave_open_game()
     logout_user()
     session.clear()  # an emptied session is deleted on the server, and its cookie in the browser
     return redirect(DEFAULT_NEXT)

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy models: users, finished games and their rounds."""
+"""Typed SQLAlchemy models: users, every game started (finished or abandoned) and its rounds."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 Role = Literal["player", "analyst", "admin"]
 ROLES: tuple[Role, ...] = ("player", "analyst", "admin")  # in increasing order of privilege
 WINNERS = ("player", "ai", "draw")
+STATUSES = ("started", "finished", "abandoned")
 USERNAME_MAX_LENGTH = 32
 LABEL_MAX_LENGTH = 200  # "Make/Model" labels; Stanford Cars' longest is under 60 characters
 
@@ -90,12 +91,19 @@ class User(UserMixin, Base):
 
 
 class Game(Base):
-    """A finished game; the primary key is `GameData.game_id`, so it is stored once only."""
+    """A game from its start; the primary key is `GameData.game_id`, so it is stored once only.
+
+    "started" until the last round is guessed ("finished", exactly once) or the game is left
+    ("abandoned": replaced by a new game, the session ended, or the booth reset).
+    """
 
     __tablename__ = "games"
     __table_args__ = (
         CheckConstraint(_in("winner", WINNERS), name="winner"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
         Index("ix_games_user_id_finished_at", "user_id", "finished_at"),
+        Index("ix_games_status_started_at", "status", "started_at"),
+        Index("ix_games_started_at_mode", "started_at", "mode"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -103,11 +111,16 @@ class Game(Base):
     mode: Mapped[str] = mapped_column(String(16))
     model_name: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(10), default="started")
     started_at: Mapped[datetime]
-    finished_at: Mapped[datetime] = mapped_column(index=True)
-    player_score: Mapped[int]
-    ai_score: Mapped[int]
-    winner: Mapped[str] = mapped_column(String(8))
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+    abandoned_at: Mapped[datetime | None]
+    rounds_total: Mapped[int] = mapped_column(default=0)
+    rounds_played: Mapped[int] = mapped_column(default=0)
+    player_score: Mapped[int] = mapped_column(default=0)
+    ai_score: Mapped[int] = mapped_column(default=0)
+    winner: Mapped[str | None] = mapped_column(String(8))
+    kept_by_guest: Mapped[bool] = mapped_column(default=False)  # played as a guest, then kept
 
     user: Mapped[User | None] = relationship(back_populates="games")
     rounds: Mapped[list[GameRound]] = relationship(
@@ -119,9 +132,17 @@ class Game(Base):
 
 
 class GameRound(Base):
-    """One photo of a finished game: the truth, the guess, the AI's top-5 and the points."""
+    """One guessed photo: the truth, both answers, the AI's top-5 and confidence, the points.
+
+    Makes, the AI's answer and confidence are stored beside the labels so that analytics can
+    group and filter in SQL alone.
+    """
 
     __tablename__ = "rounds"
+    __table_args__ = (
+        Index("ix_rounds_truth", "truth"),
+        Index("ix_rounds_truth_make", "truth_make"),
+    )
 
     game_id: Mapped[str] = mapped_column(
         ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
@@ -129,11 +150,18 @@ class GameRound(Base):
     round_number: Mapped[int] = mapped_column(primary_key=True)  # 1-based, as shown to players
     image_id: Mapped[str] = mapped_column(String(64))
     truth: Mapped[str] = mapped_column(String(LABEL_MAX_LENGTH))
+    truth_make: Mapped[str] = mapped_column(String(LABEL_MAX_LENGTH), default="")
     guess: Mapped[str | None] = mapped_column(String(LABEL_MAX_LENGTH))
+    guess_make: Mapped[str | None] = mapped_column(String(LABEL_MAX_LENGTH))
     ai_top5: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"label", "probability"}]
+    ai_guess: Mapped[str | None] = mapped_column(String(LABEL_MAX_LENGTH))
+    ai_make: Mapped[str | None] = mapped_column(String(LABEL_MAX_LENGTH))
+    ai_confidence: Mapped[float | None]  # the AI's top-1 probability
+    ai_top5_hit: Mapped[bool] = mapped_column(default=False)  # the truth among the AI's top 5
     player_points: Mapped[int]
     ai_points: Mapped[int]
     seconds: Mapped[float | None]  # from the photo being shown to the guess being locked in
     heatmap_shown: Mapped[bool] = mapped_column(default=False)
+    truth_heatmap_shown: Mapped[bool] = mapped_column(default=False)  # "should have looked"
 
     game: Mapped[Game] = relationship(back_populates="rounds")

@@ -1,4 +1,4 @@
-"""Queries on finished games: record them once, claim guest games, history, stats, leaderboard."""
+"""Queries for players: a player's history and stats, and the leaderboard (finished games only)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,16 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from cargame.accounts.models import Game, GameRound, User, utc_now
 from cargame.domain.catalog import split_label
-from cargame.domain.game import GameData
 
 Period = Literal["today", "week", "all"]
 Ranking = Literal["wins", "points"]
 PERIODS: tuple[Period, ...] = ("today", "week", "all")
-MODES = ("solo", "booth")
-CLAIM_WINDOW = timedelta(hours=1)  # a guest game older than this is not someone's fresh game
-
-
-class RecordError(ValueError):
-    """A game that may not be recorded (unfinished, or an unknown mode)."""
+FINISHED = Game.status == "finished"
 
 
 @dataclass(frozen=True)
@@ -88,92 +80,11 @@ class LeaderboardRow:
     games: int
 
 
-def _game_row(game: GameData, user_id: int | None, mode: str) -> Game:
-    if mode not in MODES:
-        raise RecordError(f"unknown game mode {mode!r}; expected one of {', '.join(MODES)}")
-    if not game.decided:
-        raise RecordError(f"game {game.game_id} is not finished")
-    # Decided at the last guess; `finished_at` is set only when the player moves on to the score.
-    finished_at = game.finished_at or max(
-        game_round.guessed_at for game_round in game.rounds if game_round.guessed_at
-    )
-    rounds = [
-        GameRound(
-            round_number=number,
-            image_id=game_round.image_id,
-            truth=game_round.truth,
-            guess=game_round.guess,
-            ai_top5=[prediction.as_dict() for prediction in game_round.ai_top5],
-            player_points=game_round.player_points,
-            ai_points=game_round.ai_points,
-            seconds=(
-                (game_round.guessed_at - game_round.shown_at).total_seconds()
-                if game_round.guessed_at and game_round.shown_at
-                else None
-            ),
-            heatmap_shown=game_round.heatmap_shown,
-        )
-        for number, game_round in enumerate(game.rounds, start=1)
-    ]
-    return Game(
-        id=game.game_id,
-        user_id=user_id,
-        mode=mode,
-        model_name=game.model_name,
-        model_version=game.model_version,
-        started_at=game.started_at,
-        finished_at=finished_at,
-        player_score=game.player_score,
-        ai_score=game.ai_score,
-        winner=game.winner,
-        rounds=rounds,
-    )
-
-
-def record_finished_game(session: Session, game: GameData, user_id: int | None, mode: str) -> bool:
-    """Store a finished game and its rounds in one transaction; False if it was already stored.
-
-    Safe to call again for the same game (double clicks, reloads, retries, another worker): the
-    game id is the primary key, so the second insert fails and is rolled back. Commits `session`.
-    """
-    row = _game_row(game, user_id, mode)
-    if identity_key(Game, game.game_id) in session.identity_map:
-        return False  # this session stored it already; a second INSERT would only warn and fail
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        # The game id was taken: by this very game, which is fine, or the error was another one.
-        if session.get(Game, game.game_id) is None:
-            raise
-        return False
-    return True
-
-
-def claim_guest_game(
-    session: Session, game_id: str, user_id: int, now: datetime | None = None
-) -> bool:
-    """Give a recent guest game to the player who just signed in; never someone else's game."""
-    now = now or utc_now()
-    result = session.execute(
-        update(Game)
-        .where(
-            Game.id == game_id,
-            Game.user_id.is_(None),
-            Game.finished_at >= now - CLAIM_WINDOW,
-        )
-        .values(user_id=user_id)
-    )
-    session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
 def player_history(
     session: Session, user_id: int, limit: int = 100, period: Period = "all"
 ) -> list[GameSummary]:
     """The player's own finished games in `period`, newest first."""
-    query = select(Game).where(Game.user_id == user_id)
+    query = select(Game).where(Game.user_id == user_id, FINISHED)
     start = period_start(period)
     if start is not None:
         query = query.where(Game.finished_at >= start)
@@ -192,7 +103,7 @@ def best_streak(winners: list[str]) -> int:
 
 def _make_accuracy(session: Session, user_id: int) -> list[MakeAccuracy]:
     rows = session.execute(
-        select(GameRound.truth, GameRound.guess).join(Game).where(Game.user_id == user_id)
+        select(GameRound.truth, GameRound.guess).join(Game).where(Game.user_id == user_id, FINISHED)
     )
     counts: dict[str, list[int]] = {}
     for truth, guess in rows:
@@ -211,7 +122,7 @@ def profile_stats(session: Session, user_id: int) -> ProfileStats:
     """Win rate, best streak, points over time and accuracy per make for one player."""
     rows = session.execute(
         select(Game.finished_at, Game.player_score, Game.ai_score, Game.winner)
-        .where(Game.user_id == user_id)
+        .where(Game.user_id == user_id, FINISHED)
         .order_by(Game.finished_at)
     ).all()
     winners = [row.winner for row in rows]
@@ -254,7 +165,7 @@ def leaderboard(
     primary, secondary = (wins, points) if by == "wins" else (points, wins)
     query = (
         select(User.username, wins, points, func.count(Game.id).label("games"))
-        .join(Game, Game.user_id == User.id)
+        .join(Game, (Game.user_id == User.id) & FINISHED)
         .group_by(User.id, User.username)
         .order_by(primary.desc(), secondary.desc(), User.username)
         .limit(limit)

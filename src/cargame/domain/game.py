@@ -75,6 +75,7 @@ class Round:
     shown_at: datetime | None = None
     guessed_at: datetime | None = None
     heatmap_shown: bool = False
+    truth_heatmap_shown: bool = False  # the player opened "where it should have looked"
 
     @property
     def ai_guess(self) -> str | None:
@@ -194,6 +195,14 @@ class GameData:
         if self.stage == "attempt":
             raise GameError("the heatmap is shown only after the guess")
         self.current_round.heatmap_shown = True
+        self.revision += 1
+        return self.current_round
+
+    def show_truth_heatmap(self) -> Round:
+        """Record that the player opened "where it should have looked" (only after guessing)."""
+        if self.stage == "attempt":
+            raise GameError("the heatmap is shown only after the guess")
+        self.current_round.truth_heatmap_shown = True
         self.revision += 1
         return self.current_round
 

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
-from cargame.accounts import records
+from cargame.accounts import game_records, records
 from cargame.accounts.db import db_session
-from cargame.accounts.finished_games import (
-    SaveStatus,
-    keep_token,
-    save_finished_game,
-    save_status,
-)
+from cargame.accounts.game_records import SaveStatus, keep_token, save_status
 from cargame.clients.serving import ServingError
 from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError, make_label, split_label
@@ -108,6 +105,8 @@ def start_game() -> Move:
             message="The garage has no photos ready to play with yet. Please ask the "
             "host to set it up."
         )
+    stale_after = timedelta(seconds=int(app.config.get("web", "session_ttl_seconds")))
+    _record("started game", game_records.game_started, game, app.mode, stale_after)
     return Move(game, game.expected_path)
 
 
@@ -140,9 +139,20 @@ def lock_in(game: GameData | None, make: str | None, model: str | None) -> Move:
     if answered.heatmap_token is not None:
         game.show_heatmap()  # /result opens with the AI's heatmap whenever there is one
     stored = state.commit(game)
+    mode = runtime().mode
+    _record("round of game", game_records.round_played, stored, stored.round_number, mode)
     if stored.decided:
-        _record(stored)
+        _record("finished game", game_records.game_decided, stored, mode)
     return Move(stored, stored.expected_path)
+
+
+def show_truth_heatmap(game: GameData | None) -> None:
+    """The player opened "where it should have looked": kept with the round for analytics."""
+    if game is None or game.stage != "result" or game.current_round.truth_heatmap_shown:
+        return
+    game.show_truth_heatmap()
+    stored = state.commit(game)
+    _record("round of game", game_records.round_played, stored, stored.round_number, runtime().mode)
 
 
 def next_round(game: GameData | None) -> Move:
@@ -153,7 +163,8 @@ def next_round(game: GameData | None) -> Move:
     game.next_round()
     stored = state.commit(game)
     if stored.stage == "finished":
-        _record(stored)  # stored at the last lock-in already; this only makes sure
+        # Recorded at the last lock-in already; this only makes sure.
+        _record("finished game", game_records.game_decided, stored, runtime().mode)
     return Move(stored, stored.expected_path)
 
 
@@ -176,12 +187,12 @@ def _missing(make: str | None, model: str | None) -> str | None:
     return None
 
 
-def _record(game: GameData) -> None:
-    # A database that is down costs the player the record, never the final score page.
+def _record(what: str, write: Callable[..., object], game: GameData, *args: object) -> None:
+    # A database that is down costs the player the record, never the game or its score page.
     try:
-        save_finished_game(game, runtime().mode)
+        write(game, *args)
     except SQLAlchemyError:
-        logger.exception("could not record finished game %s", game.game_id)
+        logger.exception("could not record %s %s", what, game.game_id)
 
 
 def finish_view(game: GameData) -> FinishView:

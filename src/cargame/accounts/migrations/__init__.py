@@ -26,11 +26,25 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 def _run(url: str, action: str, revision: str) -> None:
     engine = create_db_engine(url)
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                lock = text("SELECT pg_advisory_xact_lock(:key)")
-                connection.execute(lock, {"key": POSTGRES_LOCK_KEY})
-            getattr(command, action)(alembic_config(connection), revision)
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # Batch migrations rebuild a SQLite table by copying and dropping it; with foreign
+                # keys on, dropping `games` would cascade and delete every round. The pragma only
+                # works outside a transaction, so it comes before the migration's own.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    lock = text("SELECT pg_advisory_xact_lock(:key)")
+                    connection.execute(lock, {"key": POSTGRES_LOCK_KEY})
+                getattr(command, action)(alembic_config(connection), revision)
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+                if broken:
+                    raise RuntimeError(f"migration left rows without their parents: {broken[:5]}")
     finally:
         engine.dispose()
 

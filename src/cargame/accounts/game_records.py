@@ -1,5 +1,6 @@
-"""The one place a finished game is kept: in the signed-in player's history, or for a guest
-to keep by pressing "Keep this game" on its final page and then registering or signing in.
+"""The one place the visitor's games are recorded: started, each round, finished or abandoned,
+for the signed-in player, or as a guest game that the guest may keep by pressing "Keep this
+game" on its final page and then registering or signing in.
 
 A guest's game passes to an account only through that explicit step: the final page hands out a
 signed, short-lived keep token bound to the browser session that played the game, and signing
@@ -8,38 +9,69 @@ in (which replaces the session) claims just that game.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from flask import current_app, session
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from cargame.accounts import records
+from cargame.accounts import game_log
 from cargame.accounts.db import db_session
 from cargame.accounts.models import Game, utc_now
 from cargame.domain.game import GameData
 
 GUEST_GAMES_KEY = "cargame_guest_games"  # in the session: games finished before sign-in
-MAX_GUEST_GAMES = 5  # only the last few; older ones are past records.CLAIM_WINDOW anyway
+CURRENT_GAME_KEY = "cargame_current_game"  # in the session: the game a new start abandons
+MAX_GUEST_GAMES = 5  # only the last few; older ones are past game_log.CLAIM_WINDOW anyway
 KEEP_SALT = "cargame-keep-game"
 KEEP_SECONDS = 15 * 60  # time to fill in the registration form after pressing "Keep this game"
 
 SaveStatus = Literal["saved", "claimable", "unsaved"]
 
 
-def save_finished_game(game: GameData, mode: str) -> bool:
-    """Record the game for the signed-in player, or as a guest game they can claim by signing in.
-
-    Call it when a game reaches the "finished" stage; calling it again for the same game (reload,
-    double click, another worker) stores nothing. Returns True when this call stored the game.
-    """
-    user_id = current_user.id if current_user.is_authenticated else None
+def game_started(game: GameData, mode: str, stale_after: timedelta) -> None:
+    """Record a new game. The visitor's previous game, if still open, becomes "abandoned", and
+    so does every game still open after `stale_after` (its session has expired)."""
+    previous = session.get(CURRENT_GAME_KEY)
     with db_session() as database:
-        stored = records.record_finished_game(database, game, user_id, mode)
-    if user_id is None:
+        if isinstance(previous, str) and previous != game.game_id:
+            game_log.abandon(database, previous)
+        game_log.abandon_stale(database, stale_after)
+        game_log.start(database, game, _user_id(), mode)
+    session[CURRENT_GAME_KEY] = game.game_id
+
+
+def round_played(game: GameData, number: int, mode: str) -> None:
+    """Record round `number` (1-based) of the game after its guess, or its heatmap flags."""
+    with db_session() as database:
+        game_log.start(database, game, _user_id(), mode)  # no-op unless its start was missed
+        game_log.record_round(database, game, number)
+
+
+def game_decided(game: GameData, mode: str) -> bool:
+    """Record a game whose last round is guessed as "finished" (once); True for that call."""
+    with db_session() as database:
+        stored = game_log.record_finished_game(database, game, _user_id(), mode)
+    if _user_id() is None:
         earlier = [other for other in session.get(GUEST_GAMES_KEY, []) if other != game.game_id]
         session[GUEST_GAMES_KEY] = [*earlier, game.game_id][-MAX_GUEST_GAMES:]
+    if session.get(CURRENT_GAME_KEY) == game.game_id:
+        session.pop(CURRENT_GAME_KEY)
     return stored
+
+
+def abandon_current_game() -> bool:
+    """The visitor leaves (sign-out, "Next player", booth reset): their open game is abandoned."""
+    current = session.pop(CURRENT_GAME_KEY, None)
+    if not isinstance(current, str):
+        return False
+    with db_session() as database:
+        return game_log.abandon(database, current)
+
+
+def _user_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
 
 
 def keep_token(game_id: str) -> str:
@@ -59,7 +91,7 @@ def keep_game(token: str | None, previous_session: str | None, user_id: int) -> 
     if not isinstance(data, dict) or data.get("session") != previous_session:
         return False
     with db_session() as database:
-        return records.claim_guest_game(database, str(data.get("game")), user_id)
+        return game_log.claim_guest_game(database, str(data.get("game")), user_id)
 
 
 def session_key() -> str | None:
@@ -81,11 +113,15 @@ def save_status(game_id: str) -> SaveStatus:
         game = database.get(Game, game_id)
     if game is None:
         return "unsaved"
+    if game.status != "finished":
+        return "unsaved"
     if current_user.is_authenticated:
         return "saved" if game.user_id == current_user.id else "unsaved"
     claimable = (
         game.user_id is None
         and game_id in session.get(GUEST_GAMES_KEY, [])
-        and game.finished_at >= utc_now() - records.CLAIM_WINDOW
+        and game.status == "finished"
+        and game.finished_at is not None
+        and game.finished_at >= utc_now() - game_log.CLAIM_WINDOW
     )
     return "claimable" if claimable else "unsaved"

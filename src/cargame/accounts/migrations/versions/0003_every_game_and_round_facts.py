@@ -1,0 +1,148 @@
+"""Every game from its start (status, abandoned_at, rounds played), round facts for analytics.
+
+Existing games were all finished; their rounds get makes, the AI's answer and confidence and the
+top-5 hit computed from the stored labels and top-5.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+LABEL = sa.String(length=200)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("games") as games:
+        games.add_column(
+            sa.Column("status", sa.String(10), nullable=False, server_default="finished")
+        )
+        games.add_column(sa.Column("abandoned_at", sa.DateTime(), nullable=True))
+        games.add_column(
+            sa.Column("rounds_total", sa.Integer(), nullable=False, server_default="0")
+        )
+        games.add_column(
+            sa.Column("rounds_played", sa.Integer(), nullable=False, server_default="0")
+        )
+        games.add_column(
+            sa.Column("kept_by_guest", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        games.alter_column("finished_at", existing_type=sa.DateTime(), nullable=True)
+        games.alter_column("winner", existing_type=sa.String(8), nullable=True)
+        games.create_check_constraint(
+            op.f("ck_games_status"), "status IN ('started', 'finished', 'abandoned')"
+        )
+    op.create_index("ix_games_status_started_at", "games", ["status", "started_at"])
+    op.create_index("ix_games_started_at_mode", "games", ["started_at", "mode"])
+    with op.batch_alter_table("rounds") as rounds:
+        rounds.add_column(sa.Column("truth_make", LABEL, nullable=False, server_default=""))
+        rounds.add_column(sa.Column("guess_make", LABEL, nullable=True))
+        rounds.add_column(sa.Column("ai_guess", LABEL, nullable=True))
+        rounds.add_column(sa.Column("ai_make", LABEL, nullable=True))
+        rounds.add_column(sa.Column("ai_confidence", sa.Double(), nullable=True))
+        rounds.add_column(
+            sa.Column("ai_top5_hit", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        rounds.add_column(
+            sa.Column(
+                "truth_heatmap_shown", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
+    op.create_index("ix_rounds_truth", "rounds", ["truth"])
+    op.create_index("ix_rounds_truth_make", "rounds", ["truth_make"])
+    _backfill()
+
+
+def _make(label: str | None) -> str | None:
+    return None if label is None else label.split("/", 1)[0]
+
+
+def _backfill() -> None:
+    connection = op.get_bind()
+    games = sa.table(
+        "games", sa.column("id"), sa.column("rounds_total"), sa.column("rounds_played")
+    )
+    rounds = sa.table(
+        "rounds",
+        sa.column("game_id"),
+        sa.column("round_number"),
+        sa.column("truth"),
+        sa.column("guess"),
+        sa.column("ai_top5", sa.JSON()),
+        sa.column("truth_make"),
+        sa.column("guess_make"),
+        sa.column("ai_guess"),
+        sa.column("ai_make"),
+        sa.column("ai_confidence"),
+        sa.column("ai_top5_hit"),
+    )
+    rows = connection.execute(
+        sa.select(
+            rounds.c.game_id,
+            rounds.c.round_number,
+            rounds.c.truth,
+            rounds.c.guess,
+            rounds.c.ai_top5,
+        )
+    ).all()
+    counts: dict[str, int] = {}
+    for row in rows:
+        top5: list[dict[str, Any]] = list(row.ai_top5 or [])
+        first = top5[0] if top5 else {}
+        counts[row.game_id] = counts.get(row.game_id, 0) + 1
+        connection.execute(
+            rounds.update()
+            .where(rounds.c.game_id == row.game_id, rounds.c.round_number == row.round_number)
+            .values(
+                truth_make=_make(row.truth),
+                guess_make=_make(row.guess),
+                ai_guess=first.get("label"),
+                ai_make=_make(first.get("label")),
+                ai_confidence=first.get("probability"),
+                ai_top5_hit=any(entry.get("label") == row.truth for entry in top5),
+            )
+        )
+    for game_id, count in counts.items():
+        connection.execute(
+            games.update()
+            .where(games.c.id == game_id)
+            .values(rounds_total=count, rounds_played=count)
+        )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_rounds_truth_make", "rounds")
+    op.drop_index("ix_rounds_truth", "rounds")
+    with op.batch_alter_table("rounds") as rounds:
+        for column in (
+            "truth_heatmap_shown",
+            "ai_top5_hit",
+            "ai_confidence",
+            "ai_make",
+            "ai_guess",
+            "guess_make",
+            "truth_make",
+        ):
+            rounds.drop_column(column)
+    op.drop_index("ix_games_started_at_mode", "games")
+    op.drop_index("ix_games_status_started_at", "games")
+    # Games that never finished have no place in the old schema.
+    op.execute("DELETE FROM games WHERE status <> 'finished'")
+    with op.batch_alter_table("games") as games:
+        games.drop_constraint(op.f("ck_games_status"), type_="check")
+        games.alter_column("winner", existing_type=sa.String(8), nullable=False)
+        games.alter_column("finished_at", existing_type=sa.DateTime(), nullable=False)
+        for column in ("kept_by_guest", "rounds_played", "rounds_total", "abandoned_at", "status"):
+            games.drop_column(column)
