@@ -22,7 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cargame.accounts import auth as accounts_auth
 from cargame.config import Config, ConfigError
-from cargame.web import bad_requests, extensions, ids, media, runtime, state
+from cargame.web import analytics_export, bad_requests, extensions, ids, media, runtime, state
 from cargame.web.components import shell
 from cargame.web.components.widgets import APP_TITLE
 
@@ -135,8 +135,9 @@ def register_extensions(server: Flask, config: Config) -> None:
 
 
 def register_blueprints(server: Flask) -> None:
-    """`/media/<token>`: photos and heatmaps by opaque URL."""
+    """`/media/<token>` (photos and heatmaps by opaque URL) and the analysts' export route."""
     server.register_blueprint(media.media_blueprint(lambda: runtime.runtime().media))
+    server.register_blueprint(analytics_export.blueprint)
 
 
 def create_dash(server: Flask, config: Config, transform: ServersideOutputTransform) -> DashProxy:

@@ -115,10 +115,10 @@ def test_anonymous_users_get_nothing_from_a_protected_output(
     app, ran = dash_app
     for trigger in (BUTTON, OTHER_BUTTON):
         response = _post(client, _callback_key(app, SECRET, "children", trigger), trigger)
-        assert response.status_code == 403
+        assert response.status_code == 401  # not signed in
         assert "secret" not in response.text
     mixed = _post(client, _callback_key(app, PUBLIC, "children", BUTTON))
-    assert mixed.status_code == 403  # one protected output protects the whole callback
+    assert mixed.status_code == 401  # one protected output protects the whole callback
     assert ran == []
 
 

@@ -104,7 +104,7 @@ def test_the_game_history_callback_refuses_anyone_but_the_player(live) -> None:
             "state": [],
         },
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 401  # not signed in
     # Every callback that writes account data is registered with the guard where it is defined.
     with live.app.server.test_request_context():
         for key in live.app.callback_map:

@@ -72,9 +72,11 @@ def _refuse_forbidden_callbacks() -> Response | None:
     if not isinstance(output, str):
         return Response("malformed callback request", status=400, mimetype="text/plain")
     role = required_role(output)
-    if role is not None and not user_has_role(role):
-        return Response("forbidden", status=403, mimetype="text/plain")
-    return None
+    if role is None or user_has_role(role):
+        return None
+    if not (current_user and current_user.is_authenticated):
+        return Response("sign in first", status=401, mimetype="text/plain")
+    return Response("forbidden", status=403, mimetype="text/plain")
 
 
 def register_callback_guard(server: Flask) -> None:

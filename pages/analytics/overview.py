@@ -1,0 +1,81 @@
+"""/analytics: games per day by outcome, who wins, human vs AI accuracy over time (95 % CI)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, html
+from dash_extensions.enrich import DashProxy
+
+from cargame.accounts.guard import protect_output, require_role
+from cargame.analytics import overview
+from cargame.web import analytics_services as analytics
+from cargame.web.components import analytics as ui
+from cargame.web.components import overview_charts as charts
+from cargame.web.ids import component_id
+from cargame.web.layouts import records_layout
+
+PATH = "/analytics"
+SUMMARY = component_id("analytics", "overview-summary")
+GAMES = component_id("analytics", "overview-games")
+WINNERS = component_id("analytics", "overview-winners")
+ACCURACY = component_id("analytics", "overview-accuracy")
+GROUP = component_id("analytics", "overview-group")
+OUTPUTS = (SUMMARY, GAMES, WINNERS, ACCURACY)
+
+dash.register_page(__name__, path=PATH, title="Analytics · Beat the AI", name="Analytics")
+
+
+@require_role("analyst", PATH)
+@records_layout
+def layout(**_query: str) -> html.Div:
+    body = html.Div(
+        [
+            html.Div(id=SUMMARY),
+            dbc.Row(
+                [dbc.Col(ui.chart(GAMES), lg=6), dbc.Col(ui.chart(WINNERS), lg=6)],
+                className="g-3 mb-3",
+            ),
+            dbc.RadioItems(
+                id=GROUP,
+                options=[
+                    {"label": "by mode", "value": "mode"},
+                    {"label": "by model version", "value": "model_version"},
+                ],
+                value="mode",
+                inline=True,
+            ),
+            ui.chart(ACCURACY, height=420),
+        ]
+    )
+    return ui.page("Analytics: overview", PATH, analytics.options(), body)
+
+
+def register_callbacks(app: DashProxy) -> None:
+    """The overview's one callback, for analysts only."""
+    for output in OUTPUTS:
+        protect_output(app.server, output, "analyst")
+
+    @app.callback(
+        *(Output(output, "figure" if output != SUMMARY else "children") for output in OUTPUTS),
+        *ui.FILTER_INPUTS,
+        Input(GROUP, "value"),
+    )
+    def show(start, end, modes, versions, makes, group):
+        try:
+            filters = analytics.filters_from(start, end, modes, versions, makes)
+            days = analytics.view(overview.days, filters)
+            by = "model_version" if group == "model_version" else "mode"
+            accuracy = analytics.view(overview.accuracy, filters, by)
+        except (analytics.FilterError, analytics.RecordsUnavailable) as error:
+            blank = ui.blank_figure(str(error))
+            return ui.problem(str(error)), blank, blank, blank
+        if not days:
+            blank = ui.blank_figure()
+            return ui.empty(), blank, blank, blank
+        return (
+            charts.summary(days),
+            charts.games_figure(days),
+            charts.winners_figure(days),
+            charts.accuracy_figure(accuracy),
+        )

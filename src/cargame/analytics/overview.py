@@ -1,0 +1,113 @@
+"""The overview: games started, finished and abandoned, players, who wins, per day; human and
+AI accuracy over time by mode or model version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from cargame.accounts.models import Game, GameRound
+from cargame.analytics.filters import Filters
+from cargame.analytics.stats import wilson
+
+GroupBy = Literal["mode", "model_version"]
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day's games (by start time, UTC)."""
+
+    day: date
+    started: int
+    finished: int
+    abandoned: int
+    players: int  # distinct registered players
+    guest_games: int
+    human_wins: int
+    ai_wins: int
+    draws: int
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Human and AI accuracy on one day for one group, with 95 % Wilson intervals."""
+
+    day: date
+    group: str
+    rounds: int
+    human_exact: int
+    human_make: int
+    ai_exact: int
+    ai_make: int
+
+    def rate(self, hits: int) -> tuple[float, float, float]:
+        """(rate, low, high) of `hits` among the rounds."""
+        low, high = wilson(hits, self.rounds)
+        return (hits / self.rounds if self.rounds else 0.0), low, high
+
+
+def _count(condition: object) -> object:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def as_date(value: object) -> date:
+    """`date()` comes back as a date (PostgreSQL) or an ISO string (SQLite)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def days(session: Session, filters: Filters) -> list[Day]:
+    """Per day: games by status, players, guest games and winners of finished games."""
+    day = func.date(Game.started_at).label("day")
+    query = (
+        select(
+            day,
+            func.count(Game.id),
+            _count(Game.status == "finished"),
+            _count(Game.status == "abandoned"),
+            func.count(func.distinct(Game.user_id)),
+            _count(Game.user_id.is_(None)),
+            _count((Game.status == "finished") & (Game.winner == "player")),
+            _count((Game.status == "finished") & (Game.winner == "ai")),
+            _count((Game.status == "finished") & (Game.winner == "draw")),
+        )
+        .group_by(day)
+        .order_by(day)
+    )
+    rows = session.execute(filters.on_games(query)).all()
+    return [Day(as_date(row[0]), *(int(value or 0) for value in row[1:])) for row in rows]
+
+
+def accuracy(session: Session, filters: Filters, by: GroupBy = "mode") -> list[Accuracy]:
+    """Per day and mode (or model version): rounds and exact/make hits of human and AI."""
+    day = func.date(Game.started_at).label("day")
+    group = Game.mode if by == "mode" else cast(Game.model_version, Integer)
+    query = (
+        select(
+            day,
+            group,
+            func.count(),
+            _count(GameRound.player_points >= 2),
+            _count(GameRound.player_points >= 1),
+            _count(GameRound.ai_points >= 2),
+            _count(GameRound.ai_points >= 1),
+        )
+        .select_from(GameRound)
+        .join(Game, Game.id == GameRound.game_id)
+        .group_by(day, group)
+        .order_by(day, group)
+    )
+    rows = session.execute(filters.on_rounds(query)).all()
+    return [
+        Accuracy(as_date(row[0]), _group_name(by, row[1]), *(int(v or 0) for v in row[2:]))
+        for row in rows
+    ]
+
+
+def _group_name(by: GroupBy, value: object) -> str:
+    if by == "mode":
+        return str(value)
+    return f"v{value}" if value is not None else "unknown version"

@@ -1,0 +1,44 @@
+"""What the analytics pages ask for: filter choices and one view's figures, from the database.
+
+Each call opens its own database session; a database failure becomes RecordsUnavailable, which
+the pages show as a notice. Filter values from the browser are parsed here (FilterError).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from cargame.accounts.db import db_session
+from cargame.analytics.filters import FilterError, Filters
+from cargame.analytics.options import FilterOptions, filter_options
+from cargame.web.services import RECORDS_UNAVAILABLE, RecordsUnavailable
+
+logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
+
+__all__ = ["FilterError", "Filters", "RecordsUnavailable", "filters_from", "options", "view"]
+
+
+def filters_from(*values: object) -> Filters:
+    """The filter bar's (start, end, modes, versions, makes) as Filters; raises FilterError."""
+    return Filters.from_values(*values)
+
+
+def options() -> FilterOptions:
+    """The choices the filter bar offers."""
+    return view(lambda session, _filters: filter_options(session), Filters())
+
+
+def view(query: Callable[..., Result], filters: Filters, *args: Any, **kwargs: Any) -> Result:
+    """`query(session, filters, ...)` in a fresh database session."""
+    try:
+        with db_session() as database:
+            return query(database, filters, *args, **kwargs)
+    except SQLAlchemyError as error:
+        logger.exception("database unavailable for analytics")
+        raise RecordsUnavailable(RECORDS_UNAVAILABLE) from error
