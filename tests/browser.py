@@ -87,3 +87,25 @@ def guess_with_keyboard(browser: Any, make: str, model: str) -> None:
     press(browser, Keys.TAB)
     assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_SUBMIT
     press(browser, Keys.ENTER)
+
+
+GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
+
+
+def fill_form(browser: Any, **fields: str) -> None:
+    """Type into a sign-in or registration form's fields (by id) and submit it."""
+    for name, value in fields.items():
+        field = browser.wait_for_element(f"#{name}", timeout=BROWSER_TIMEOUT)
+        field.clear()
+        field.send_keys(value)
+    browser.find_element("button[type=submit]").click()
+
+
+def play_to_the_end(browser: Any) -> tuple[str, str]:
+    """Start a game, guess every round, and return the final score (you, AI) as shown."""
+    start(browser)
+    for make, model in GUESSES:
+        guess_with_keyboard(browser, make, model)
+        click(browser, f"#{ids.RESULT_NEXT}")
+    browser.wait_for_element("#finish-you", timeout=BROWSER_TIMEOUT)
+    return browser.find_element("#finish-you").text, browser.find_element("#finish-ai").text

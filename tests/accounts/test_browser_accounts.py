@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from browser import BROWSER_TIMEOUT, click, guess_with_keyboard, start
+from browser import BROWSER_TIMEOUT, click, fill_form, play_to_the_end
 from selenium.webdriver.common.by import By
 
 from cargame.app import create_app
@@ -21,27 +21,6 @@ from cargame.web.components.account_menu import ACCOUNT_MENU
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
-
-
-def fill_form(browser: Any, **fields: str) -> None:
-    """Type into a sign-in or registration form's fields (by id) and submit it."""
-    for name, value in fields.items():
-        field = browser.wait_for_element(f"#{name}", timeout=BROWSER_TIMEOUT)
-        field.clear()
-        field.send_keys(value)
-    browser.find_element("button[type=submit]").click()
-
-
-def play_to_the_end(browser: Any) -> tuple[str, str]:
-    """Start a game, guess every round, and return the final score (you, AI) as shown."""
-    start(browser)
-    for make, model in GUESSES:
-        guess_with_keyboard(browser, make, model)
-        click(browser, f"#{ids.RESULT_NEXT}")
-    browser.wait_for_element("#finish-you", timeout=BROWSER_TIMEOUT)
-    return browser.find_element("#finish-you").text, browser.find_element("#finish-ai").text
 
 
 def history_scores(browser: Any) -> list[tuple[str, str]]:

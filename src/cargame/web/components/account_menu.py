@@ -19,8 +19,9 @@ from cargame.web import ids
 ACCOUNT_MENU = ids.component_id("shell", "account")
 
 
-def account_links(username: str | None, current_path: str = "/") -> Component:
-    """Links for a visitor (`username` None) or for a signed-in player."""
+def account_links(username: str | None, current_path: str = "/", role: str = "player") -> Component:
+    """Links for a visitor (`username` None) or for a signed-in player; analysts and admins
+    also get their workspaces."""
     if username is None:
         back = quote(current_path or "/", safe="/")
         items = [
@@ -28,10 +29,12 @@ def account_links(username: str | None, current_path: str = "/") -> Component:
             dbc.NavLink("Register", href=f"/register?next={back}", external_link=True),
         ]
     else:
-        items = [
-            dbc.NavLink(["Signed in as ", html.Strong(username)], href="/profile"),
-            dbc.NavLink("Sign out", href="/logout", external_link=True),
-        ]
+        items = [dbc.NavLink(["Signed in as ", html.Strong(username)], href="/profile")]
+        if role in ("analyst", "admin"):
+            items.append(dbc.NavLink("Analytics", href="/analytics"))
+        if role == "admin":
+            items.append(dbc.NavLink("Admin", href="/admin"))
+        items.append(dbc.NavLink("Sign out", href="/logout", external_link=True))
     # A row even on phones, like the main navigation.
     return dbc.Nav([dbc.NavItem(item) for item in items], navbar=True, className="flex-row gap-3")
 
@@ -46,5 +49,6 @@ def register_account_menu(app: DashProxy) -> None:
 
     @app.callback(Output(ACCOUNT_MENU, "children"), Input(ids.NAVIGATE, "pathname"))
     def show_account(pathname: str | None) -> Component:
-        username = current_user.username if current_user.is_authenticated else None
-        return account_links(username, pathname or "/")
+        if not current_user.is_authenticated:
+            return account_links(None, pathname or "/")
+        return account_links(current_user.username, pathname or "/", current_user.role)
