@@ -3,6 +3,7 @@ look of the charts. The filter bar keeps its choices while the analyst moves bet
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -137,17 +138,30 @@ def figure(data: list[dict[str, Any]], title: str, x: str, y: str, **layout: Any
     return {
         "data": data,
         "layout": {
-            "title": {"text": title, "x": 0.01, "font": {"size": 15}},
+            "title": {"text": title, "x": 0.01, "y": 0.97, "font": {"size": 15}},
             "xaxis": x_axis,
             "yaxis": y_axis,
-            "margin": {"l": 56, "r": 16, "t": 48, "b": 48},
-            "legend": {"orientation": "h", "y": -0.22},
+            "margin": {"l": 56, "r": 16, "t": 76, "b": 48},
+            # Above the plot, under the title: never over the axis title.
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0},
             "plot_bgcolor": "rgba(0,0,0,0)",
             "paper_bgcolor": "rgba(0,0,0,0)",
             "font": FONT,
             **layout,
         },
     }
+
+
+def day_axis(days: list[str]) -> dict[str, Any]:
+    """An x axis of whole UTC days: one tick label per day, never hours or milliseconds; a
+    single day gets a day of room on each side."""
+    axis: dict[str, Any] = {"type": "date", "tickformat": "%b %d", "hoverformat": "%Y-%m-%d"}
+    if len(days) <= 14:
+        axis["dtick"] = 86_400_000
+    if days:
+        first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
+        axis["range"] = [str(first - timedelta(days=1)), str(last + timedelta(days=1))]
+    return axis
 
 
 def blank_figure(message: str = EMPTY) -> dict:

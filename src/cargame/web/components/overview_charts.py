@@ -5,6 +5,7 @@ from __future__ import annotations
 from cargame.analytics import overview
 from cargame.web.components import analytics as ui
 
+DAY_WIDTH = 0.8 * 86_400_000  # a bar on a date axis is as wide as given, in milliseconds
 HOVER = "%{y:.0%} of %{customdata} rounds<extra>%{fullData.name}</extra>"
 
 
@@ -35,9 +36,12 @@ def games_figure(days: list[overview.Day]) -> dict:
         ("In progress", still_open, "#3b528b"),
     ]
     data = [
-        {"type": "bar", "name": n, "x": x, "y": y, "marker": {"color": c}} for n, y, c in series
+        {"type": "bar", "name": n, "x": x, "y": y, "width": DAY_WIDTH, "marker": {"color": c}}
+        for n, y, c in series
     ]
-    return ui.figure(data, "Games started per day", "Day (UTC)", "Games", barmode="stack")
+    return ui.figure(
+        data, "Games started per day", "Day (UTC)", "Games", barmode="stack", xaxis=ui.day_axis(x)
+    )
 
 
 def winners_figure(days: list[overview.Day]) -> dict:
@@ -59,7 +63,7 @@ def winners_figure(days: list[overview.Day]) -> dict:
         }
         for name, y, color, dash_style, symbol in lines
     ]
-    return ui.figure(data, "Finished games by winner", "Day (UTC)", "Games")
+    return ui.figure(data, "Finished games by winner", "Day (UTC)", "Games", xaxis=ui.day_axis(x))
 
 
 def accuracy_figure(rows: list[overview.Accuracy]) -> dict:
@@ -92,6 +96,12 @@ def accuracy_figure(rows: list[overview.Accuracy]) -> dict:
                 }
             )
     title = "Exact-model accuracy per day, with 95 % intervals (Wilson)"
+    days = sorted({str(row.day) for row in rows})
     return ui.figure(
-        data, title, "Day (UTC)", "Accuracy", yaxis={"tickformat": ".0%", "range": [0, 1]}
+        data,
+        title,
+        "Day (UTC)",
+        "Accuracy",
+        yaxis={"tickformat": ".0%", "range": [0, 1.05]},
+        xaxis=ui.day_axis(days),
     )
