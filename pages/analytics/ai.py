@@ -1,0 +1,74 @@
+"""/analytics/ai: calibration of the AI's confidence, accuracy and top-5 hits per model version."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Output, html
+from dash_extensions.enrich import DashProxy
+
+from cargame.accounts.guard import protect_output, require_role
+from cargame.analytics import model_quality
+from cargame.web import analytics_services as analytics
+from cargame.web.components import ai_charts as charts
+from cargame.web.components import analytics as ui
+from cargame.web.ids import component_id
+from cargame.web.layouts import records_layout
+
+PATH = "/analytics/ai"
+SUMMARY = component_id("analytics", "ai-summary")
+RELIABILITY = component_id("analytics", "ai-reliability")
+VERSIONS = component_id("analytics", "ai-versions")
+TOP5 = component_id("analytics", "ai-top5")
+OUTPUTS = (SUMMARY, RELIABILITY, VERSIONS, TOP5)
+
+dash.register_page(__name__, path=PATH, title="The AI · Analytics · Beat the AI", name="The AI")
+
+
+@require_role("analyst", PATH)
+@records_layout
+def layout(**_query: str) -> html.Div:
+    body = html.Div(
+        [
+            html.Div(id=SUMMARY),
+            ui.chart(RELIABILITY, height=460),
+            dbc.Row(
+                [dbc.Col(ui.chart(VERSIONS), lg=7), dbc.Col(ui.chart(TOP5), lg=5)],
+                className="g-3 mt-1",
+            ),
+        ]
+    )
+    return ui.page("Analytics: the AI", PATH, analytics.options(), body)
+
+
+def register_callbacks(app: DashProxy) -> None:
+    """The AI view's one callback, for analysts only."""
+    for output in OUTPUTS:
+        protect_output(app.server, output, "analyst")
+
+    @app.callback(
+        *(Output(output, "figure" if output != SUMMARY else "children") for output in OUTPUTS),
+        *ui.FILTER_INPUTS,
+    )
+    def show(start, end, modes, versions, makes):
+        try:
+            filters = analytics.filters_from(start, end, modes, versions, makes)
+            bins = analytics.view(model_quality.calibration, filters)
+            per_version = analytics.view(model_quality.versions, filters)
+        except (analytics.FilterError, analytics.RecordsUnavailable) as error:
+            blank = ui.blank_figure(str(error))
+            return ui.problem(str(error)), blank, blank, blank
+        if not per_version:
+            blank = ui.blank_figure()
+            return ui.empty(), blank, blank, blank
+        reliability = (
+            charts.reliability_figure(bins)
+            if bins
+            else ui.blank_figure("No AI confidences recorded in this range.")
+        )
+        return (
+            charts.summary(bins, per_version),
+            reliability,
+            charts.versions_figure(per_version),
+            charts.top5_figure(per_version),
+        )
