@@ -1,0 +1,78 @@
+"""/analytics/players: time to guess vs correctness, learning within a game, returning players
+and guests who keep their game. Counts only: no player is named."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Output, html
+from dash_extensions.enrich import DashProxy
+
+from cargame.accounts.guard import protect_output, require_role
+from cargame.analytics import players
+from cargame.web import analytics_services as analytics
+from cargame.web.components import analytics as ui
+from cargame.web.components import players_charts as charts
+from cargame.web.ids import component_id
+from cargame.web.layouts import records_layout
+
+PATH = "/analytics/players"
+SUMMARY = component_id("analytics", "players-summary")
+TIME = component_id("analytics", "players-time")
+LEARNING = component_id("analytics", "players-learning")
+RETURNING = component_id("analytics", "players-returning")
+OUTPUTS = (SUMMARY, TIME, LEARNING, RETURNING)
+
+dash.register_page(__name__, path=PATH, title="Players · Analytics · Beat the AI", name="Players")
+
+
+@require_role("analyst", PATH)
+@records_layout
+def layout(**_query: str) -> html.Div:
+    body = html.Div(
+        [
+            html.Div(id=SUMMARY),
+            dbc.Row(
+                [dbc.Col(ui.chart(TIME), lg=6), dbc.Col(ui.chart(LEARNING), lg=6)],
+                className="g-3 mb-3",
+            ),
+            ui.chart(RETURNING),
+        ]
+    )
+    return ui.page("Analytics: players", PATH, analytics.options(), body)
+
+
+def register_callbacks(app: DashProxy) -> None:
+    """The players view's one callback, for analysts only."""
+    for output in OUTPUTS:
+        protect_output(app.server, output, "analyst")
+
+    @app.callback(
+        *(Output(output, "figure" if output != SUMMARY else "children") for output in OUTPUTS),
+        *ui.FILTER_INPUTS,
+    )
+    def show(start, end, modes, versions, makes):
+        try:
+            filters = analytics.filters_from(start, end, modes, versions, makes)
+            learning = analytics.view(players.learning, filters)
+            buckets = analytics.view(players.time_to_guess, filters)
+            returning = analytics.view(players.returning, filters)
+            conversion = analytics.view(players.conversion, filters)
+        except (analytics.FilterError, analytics.RecordsUnavailable) as error:
+            blank = ui.blank_figure(str(error))
+            return ui.problem(str(error)), blank, blank, blank
+        if not learning:
+            blank = ui.blank_figure()
+            return ui.empty(), blank, blank, blank
+        return (
+            charts.summary(buckets, returning, conversion),
+            charts.time_figure(buckets) if buckets else ui.blank_figure("No timed rounds."),
+            charts.learning_figure(learning),
+            _returning(returning),
+        )
+
+
+def _returning(returning: players.Returning) -> dict:
+    if returning.games_per_player:
+        return charts.returning_figure(returning)
+    return ui.blank_figure("No registered players in this range.")
