@@ -59,12 +59,14 @@ def register_callbacks(app: DashProxy) -> None:
         try:
             filters = analytics.filters_from(start, end, modes, versions, makes)
             stats = analytics.view(cars.car_stats, filters, preset)
+            # An empty preset says so only when the range has rounds at all.
+            any_rounds = bool(stats) or bool(analytics.view(cars.car_stats, filters))
         except (analytics.FilterError, analytics.RecordsUnavailable) as error:
             return ui.problem(str(error)), [], None
+        if not any_rounds:
+            return ui.empty(), [], None
         if not stats:
-            shown_at_all = preset != "all" and analytics.view(cars.car_stats, filters)
-            message = "No car fits this preset in this range." if shown_at_all else ui.EMPTY
-            return ui.empty(message), [], None
+            return ui.empty("No car fits this preset in this range."), [], None
         return None, charts.rows(stats), None
 
     @app.callback(Output(EXAMPLES, "children"), Input(TABLE, "active_cell"))
