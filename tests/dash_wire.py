@@ -45,11 +45,12 @@ class DashClient:
         self.last_size = 0
 
     def callback(
-        self, inputs: dict[str, Any], state: dict[str, Any] | None = None
+        self, inputs: dict[str, Any], state: dict[str, Any] | None = None, output: str = ""
     ) -> dict[str, dict[str, Any]]:
-        """Fire the callback with exactly these `id.prop` inputs; returns {id: {prop: value}}."""
+        """Fire the callback with exactly these `id.prop` inputs (and, where several callbacks
+        share them, the one whose outputs name `output`); returns {id: {prop: value}}."""
         state = state or {}
-        spec = self._find(set(inputs), set(state))
+        spec = self._find(set(inputs), set(state), output)
         outputs = [_split(item) for item in _outputs(spec["output"])]
         described = [{"id": i, "property": p} for i, p in outputs]
         payload = {
@@ -100,13 +101,19 @@ class DashClient:
         with self.app.server.test_request_context(headers=headers):
             return state.load_game(pointer)
 
-    def _find(self, inputs: set[str], given_state: set[str]) -> dict[str, Any]:
+    def _find(self, inputs: set[str], given_state: set[str], output: str) -> dict[str, Any]:
+        found = []
         for spec in self.dependencies:
             names = {f"{item['id']}.{item['property']}" for item in spec["inputs"]}
             states = {f"{item['id']}.{item['property']}" for item in spec["state"]}
-            if names == inputs and given_state <= states:
-                return spec
-        raise AssertionError(f"no callback with inputs {inputs} and state {given_state}")
+            if names == inputs and given_state <= states and output in spec["output"]:
+                found.append(spec)
+        if len(found) != 1:
+            raise AssertionError(
+                f"{len(found)} callbacks with inputs {inputs}, state {given_state} and an "
+                f"output {output!r}: name the output to fire"
+            )
+        return found[0]
 
 
 def _outputs(output: str) -> list[str]:

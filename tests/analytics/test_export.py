@@ -92,7 +92,8 @@ def test_the_export_page_links_follow_the_filters(analytics_app: Analytics) -> N
             f"{filters_ui.MODE}.value": ["booth"],
             f"{filters_ui.VERSION}.value": None,
             f"{filters_ui.MAKE}.value": ["Audi", "BMW"],
-        }
+        },
+        output="analytics-export-csv",
     )
     assert links["analytics-export-csv"]["href"] == (
         "/analytics/export.csv?start=2026-12-01&mode=booth&make=Audi&make=BMW"

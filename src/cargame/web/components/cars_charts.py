@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -47,14 +46,6 @@ def preset_choice(component_id: str) -> Component:
 
 def table(component_id: str) -> Component:
     """The per-car table, sortable and filterable in the browser; a row's id is its label."""
-    with warnings.catch_warnings():
-        # Dash 4 announces DataTable's move out of dash; it is still the built-in table and
-        # the one the issue names (dash-ag-grid is not installed).
-        warnings.filterwarnings("ignore", "\nThe dash_table.DataTable", DeprecationWarning)
-        return _table(component_id)
-
-
-def _table(component_id: str) -> Component:
     return dash_table.DataTable(
         id=component_id,
         columns=COLUMNS,
