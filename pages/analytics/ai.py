@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Output, html
+from dash import html
 from dash_extensions.enrich import DashProxy
 
-from cargame.accounts.guard import protect_output, require_role
+from cargame.accounts.guard import require_role
 from cargame.analytics import model_quality
+from cargame.analytics.filters import Filters
 from cargame.web import analytics_services as analytics
+from cargame.web.analytics_view import register_view
 from cargame.web.components import ai_charts as charts
 from cargame.web.components import analytics as ui
 from cargame.web.ids import component_id
@@ -20,7 +22,6 @@ SUMMARY = component_id("analytics", "ai-summary")
 RELIABILITY = component_id("analytics", "ai-reliability")
 VERSIONS = component_id("analytics", "ai-versions")
 TOP5 = component_id("analytics", "ai-top5")
-OUTPUTS = (SUMMARY, RELIABILITY, VERSIONS, TOP5)
 
 dash.register_page(__name__, path=PATH, title="The AI · Analytics · Beat the AI", name="The AI")
 
@@ -43,32 +44,22 @@ def layout(**_query: str) -> html.Div:
 
 def register_callbacks(app: DashProxy) -> None:
     """The AI view's one callback, for analysts only."""
-    for output in OUTPUTS:
-        protect_output(app.server, output, "analyst")
+    register_view(app, SUMMARY, (RELIABILITY, VERSIONS, TOP5), figures)
 
-    @app.callback(
-        *(Output(output, "figure" if output != SUMMARY else "children") for output in OUTPUTS),
-        *ui.FILTER_INPUTS,
+
+def figures(filters: Filters) -> tuple[object, ...] | None:
+    bins = analytics.view(model_quality.calibration, filters)
+    per_version = analytics.view(model_quality.versions, filters)
+    if not per_version:
+        return None
+    reliability = (
+        charts.reliability_figure(bins)
+        if bins
+        else ui.blank_figure("No AI confidences recorded in this range.")
     )
-    def show(start, end, modes, versions, makes):
-        try:
-            filters = analytics.filters_from(start, end, modes, versions, makes)
-            bins = analytics.view(model_quality.calibration, filters)
-            per_version = analytics.view(model_quality.versions, filters)
-        except (analytics.FilterError, analytics.RecordsUnavailable) as error:
-            blank = ui.blank_figure(str(error))
-            return ui.problem(str(error)), blank, blank, blank
-        if not per_version:
-            blank = ui.blank_figure()
-            return ui.empty(), blank, blank, blank
-        reliability = (
-            charts.reliability_figure(bins)
-            if bins
-            else ui.blank_figure("No AI confidences recorded in this range.")
-        )
-        return (
-            charts.summary(bins, per_version),
-            reliability,
-            charts.versions_figure(per_version),
-            charts.top5_figure(per_version),
-        )
+    return (
+        charts.summary(bins, per_version),
+        reliability,
+        charts.versions_figure(per_version),
+        charts.top5_figure(per_version),
+    )

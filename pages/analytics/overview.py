@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Input, html
 from dash_extensions.enrich import DashProxy
 
-from cargame.accounts.guard import protect_output, require_role
+from cargame.accounts.guard import require_role
 from cargame.analytics import overview
+from cargame.analytics.filters import Filters
 from cargame.web import analytics_services as analytics
+from cargame.web.analytics_view import register_view
 from cargame.web.components import analytics as ui
 from cargame.web.components import overview_charts as charts
 from cargame.web.ids import component_id
@@ -21,7 +23,6 @@ GAMES = component_id("analytics", "overview-games")
 WINNERS = component_id("analytics", "overview-winners")
 ACCURACY = component_id("analytics", "overview-accuracy")
 GROUP = component_id("analytics", "overview-group")
-OUTPUTS = (SUMMARY, GAMES, WINNERS, ACCURACY)
 
 dash.register_page(__name__, path=PATH, title="Analytics · Beat the AI", name="Analytics")
 
@@ -53,29 +54,18 @@ def layout(**_query: str) -> html.Div:
 
 def register_callbacks(app: DashProxy) -> None:
     """The overview's one callback, for analysts only."""
-    for output in OUTPUTS:
-        protect_output(app.server, output, "analyst")
+    register_view(app, SUMMARY, (GAMES, WINNERS, ACCURACY), figures, Input(GROUP, "value"))
 
-    @app.callback(
-        *(Output(output, "figure" if output != SUMMARY else "children") for output in OUTPUTS),
-        *ui.FILTER_INPUTS,
-        Input(GROUP, "value"),
+
+def figures(filters: Filters, group: str | None) -> tuple[object, ...] | None:
+    days = analytics.view(overview.days, filters)
+    if not days:
+        return None
+    by = "model_version" if group == "model_version" else "mode"
+    accuracy = analytics.view(overview.accuracy, filters, by)
+    return (
+        charts.summary(days),
+        charts.games_figure(days),
+        charts.winners_figure(days),
+        charts.accuracy_figure(accuracy),
     )
-    def show(start, end, modes, versions, makes, group):
-        try:
-            filters = analytics.filters_from(start, end, modes, versions, makes)
-            days = analytics.view(overview.days, filters)
-            by = "model_version" if group == "model_version" else "mode"
-            accuracy = analytics.view(overview.accuracy, filters, by)
-        except (analytics.FilterError, analytics.RecordsUnavailable) as error:
-            blank = ui.blank_figure(str(error))
-            return ui.problem(str(error)), blank, blank, blank
-        if not days:
-            blank = ui.blank_figure()
-            return ui.empty(), blank, blank, blank
-        return (
-            charts.summary(days),
-            charts.games_figure(days),
-            charts.winners_figure(days),
-            charts.accuracy_figure(accuracy),
-        )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Output, html
+from dash import html
 from dash_extensions.enrich import DashProxy
 
-from cargame.accounts.guard import protect_output, require_role
+from cargame.accounts.guard import require_role
 from cargame.analytics import players
+from cargame.analytics.filters import Filters
 from cargame.web import analytics_services as analytics
+from cargame.web.analytics_view import register_view
 from cargame.web.components import analytics as ui
 from cargame.web.components import players_charts as charts
 from cargame.web.ids import component_id
@@ -21,7 +23,6 @@ SUMMARY = component_id("analytics", "players-summary")
 TIME = component_id("analytics", "players-time")
 LEARNING = component_id("analytics", "players-learning")
 RETURNING = component_id("analytics", "players-returning")
-OUTPUTS = (SUMMARY, TIME, LEARNING, RETURNING)
 
 dash.register_page(__name__, path=PATH, title="Players · Analytics · Beat the AI", name="Players")
 
@@ -44,32 +45,22 @@ def layout(**_query: str) -> html.Div:
 
 def register_callbacks(app: DashProxy) -> None:
     """The players view's one callback, for analysts only."""
-    for output in OUTPUTS:
-        protect_output(app.server, output, "analyst")
+    register_view(app, SUMMARY, (TIME, LEARNING, RETURNING), figures)
 
-    @app.callback(
-        *(Output(output, "figure" if output != SUMMARY else "children") for output in OUTPUTS),
-        *ui.FILTER_INPUTS,
+
+def figures(filters: Filters) -> tuple[object, ...] | None:
+    learning = analytics.view(players.learning, filters)
+    if not learning:
+        return None
+    buckets = analytics.view(players.time_to_guess, filters)
+    returning = analytics.view(players.returning, filters)
+    conversion = analytics.view(players.conversion, filters)
+    return (
+        charts.summary(buckets, returning, conversion),
+        charts.time_figure(buckets) if buckets else ui.blank_figure("No timed rounds."),
+        charts.learning_figure(learning),
+        _returning(returning),
     )
-    def show(start, end, modes, versions, makes):
-        try:
-            filters = analytics.filters_from(start, end, modes, versions, makes)
-            learning = analytics.view(players.learning, filters)
-            buckets = analytics.view(players.time_to_guess, filters)
-            returning = analytics.view(players.returning, filters)
-            conversion = analytics.view(players.conversion, filters)
-        except (analytics.FilterError, analytics.RecordsUnavailable) as error:
-            blank = ui.blank_figure(str(error))
-            return ui.problem(str(error)), blank, blank, blank
-        if not learning:
-            blank = ui.blank_figure()
-            return ui.empty(), blank, blank, blank
-        return (
-            charts.summary(buckets, returning, conversion),
-            charts.time_figure(buckets) if buckets else ui.blank_figure("No timed rounds."),
-            charts.learning_figure(learning),
-            _returning(returning),
-        )
 
 
 def _returning(returning: players.Returning) -> dict:

@@ -6,47 +6,28 @@ import json
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts import migrations
-from cargame.accounts.db import create_db_engine, db_session, session_factory
+from cargame.accounts.db import db_session
 from cargame.accounts.models import Game, GameRound
 from cargame.analytics import cars
 from cargame.analytics.filters import Filters
 from cargame.web.components import analytics as filters_ui
 
-from .conftest import Analytics
+from .conftest import NO_FILTERS, Analytics, raw_post_status
 
 TABLE = "analytics-cars-table"
 STATUS = "analytics-cars-status"
 EXAMPLES = "analytics-cars-examples"
 INPUTS = {
-    f"{filters_ui.DATES}.start_date": None,
-    f"{filters_ui.DATES}.end_date": None,
-    f"{filters_ui.MODE}.value": None,
-    f"{filters_ui.VERSION}.value": None,
-    f"{filters_ui.MAKE}.value": None,
+    **NO_FILTERS,
     "analytics-cars-preset.value": "all",
 }
 OLD_DAY = date(2020, 1, 1)  # before any game the fixture plays
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def sessions(request: pytest.FixtureRequest, tmp_path) -> Iterator[sessionmaker[Session]]:
-    """Sessions on a migrated, empty database: a SQLite file, then the real PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'analytics.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema_url")
-    migrations.upgrade(url)
-    engine = create_db_engine(url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _points(answer: str | None, truth: str) -> int:
@@ -204,24 +185,9 @@ def test_selecting_a_car_shows_its_photos_and_heatmaps(
     assert "Select a row" in _examples(analyst, None)
 
 
-def _raw_post(client, output_id: str) -> int:
-    spec = next(spec for spec in client.dependencies if output_id in spec["output"])
-    body = {
-        "output": spec["output"],
-        "outputs": [],
-        "inputs": [
-            {"id": item["id"], "property": item["property"], "value": None}
-            for item in spec["inputs"]
-        ],
-        "changedPropIds": [],
-        "state": [],
-    }
-    return client.http.post("/_dash-update-component", json=body).status_code
-
-
 def test_players_and_guests_get_nothing(analytics_app: Analytics) -> None:
     assert "needs the analyst role" in json.dumps(analytics_app.player.page("/analytics/cars"))
     assert "Sign in to see this page" in json.dumps(analytics_app.guest.page("/analytics/cars"))
     for output_id in (STATUS, EXAMPLES):
-        assert _raw_post(analytics_app.guest, output_id) == 401
-        assert _raw_post(analytics_app.player, output_id) == 403
+        assert raw_post_status(analytics_app.guest, output_id) == 401
+        assert raw_post_status(analytics_app.player, output_id) == 403

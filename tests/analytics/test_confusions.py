@@ -16,8 +16,8 @@ from cargame.analytics.confusions import Cell
 from cargame.analytics.filters import Filters
 from cargame.web.components import analytics as filters_ui
 
-from .conftest import Analytics
-from .test_cars import _raw_post, sessions, store_game  # noqa: F401 (sessions is a fixture)
+from .conftest import NO_FILTERS, Analytics, raw_post_status
+from .test_cars import store_game
 
 STATUS = "analytics-confusions-status"
 PAIRS = "analytics-confusions-pairs"
@@ -25,11 +25,7 @@ MAKES = "analytics-confusions-makes"
 MODELS = "analytics-confusions-models"
 DRILL = "analytics-confusions-drill"
 FILTERS = {
-    f"{filters_ui.DATES}.start_date": None,
-    f"{filters_ui.DATES}.end_date": None,
-    f"{filters_ui.MODE}.value": None,
-    f"{filters_ui.VERSION}.value": None,
-    f"{filters_ui.MAKE}.value": None,
+    **NO_FILTERS,
 }
 ROUNDS = (
     [("Audi/A4", "Audi/Q5", "Audi/A4")] * 3
@@ -165,5 +161,5 @@ def test_players_and_guests_get_nothing(analytics_app: Analytics) -> None:
         analytics_app.player.page("/analytics/confusions")
     )
     for output_id in (STATUS, MODELS, f"{DRILL}.value"):
-        assert _raw_post(analytics_app.guest, output_id) == 401
-        assert _raw_post(analytics_app.player, output_id) == 403
+        assert raw_post_status(analytics_app.guest, output_id) == 401
+        assert raw_post_status(analytics_app.player, output_id) == 403

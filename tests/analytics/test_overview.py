@@ -6,15 +6,11 @@ import json
 
 from cargame.web.components import analytics as filters_ui
 
-from .conftest import Analytics
+from .conftest import NO_FILTERS, Analytics
 
 SUMMARY = "analytics-overview-summary"
 INPUTS = {
-    f"{filters_ui.DATES}.start_date": None,
-    f"{filters_ui.DATES}.end_date": None,
-    f"{filters_ui.MODE}.value": None,
-    f"{filters_ui.VERSION}.value": None,
-    f"{filters_ui.MAKE}.value": None,
+    **NO_FILTERS,
     "analytics-overview-group.value": "mode",
 }
 

@@ -4,9 +4,7 @@ the page's figures, and role checks."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,49 +12,19 @@ from dash_wire import DashClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts import migrations
-from cargame.accounts.db import create_db_engine, db_session, session_factory
+from cargame.accounts.db import db_session
 from cargame.accounts.models import Game, GameRound, User
 from cargame.analytics import players
 from cargame.analytics.filters import Filters
 from cargame.analytics.stats import wilson
 from cargame.web.components import analytics as filters_ui
 
-from .conftest import Analytics
+from .conftest import DAY, NO_FILTERS, Analytics, add_game, fire_view, view_payload
 
 SUMMARY = "analytics-players-summary"
 INPUTS = {
-    f"{filters_ui.DATES}.start_date": None,
-    f"{filters_ui.DATES}.end_date": None,
-    f"{filters_ui.MODE}.value": None,
-    f"{filters_ui.VERSION}.value": None,
-    f"{filters_ui.MAKE}.value": None,
+    **NO_FILTERS,
 }
-DAY = datetime(2026, 3, 2, 12, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """Sessions on a migrated, empty database: a SQLite file, then the real PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'analytics.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema_url")
-    migrations.upgrade(url)
-    engine = create_db_engine(url)
-    yield session_factory(engine)
-    engine.dispose()
-
-
-def add_game(session: Session, game_id: str, rounds: list[dict[str, Any]], **game: Any) -> None:
-    """A game with these rounds (numbered from 1); unspecified facts get plain defaults."""
-    values = {"mode": "solo", "model_name": "cars", "model_version": 1, "started_at": DAY}
-    session.add(Game(id=game_id, **{**values, **game}))
-    for number, facts in enumerate(rounds, start=1):
-        defaults = {"image_id": f"{game_id}-{number}", "truth": "Audi/A4", "truth_make": "Audi"}
-        defaults |= {"ai_top5": [], "player_points": 0, "ai_points": 0}
-        session.add(GameRound(game_id=game_id, round_number=number, **{**defaults, **facts}))
-    session.commit()
 
 
 def add_user(session: Session, username: str) -> int:
@@ -139,31 +107,9 @@ def test_guest_to_registered_conversion(sessions: sessionmaker[Session]) -> None
     assert (solo.guest_games, solo.kept) == (2, 1)
 
 
-def _payload(client: DashClient, values: dict[str, Any]) -> dict[str, Any]:
-    """The request the renderer sends for this view's callback. Several views share the filter
-    inputs, so the callback is picked by its output, not by `DashClient.callback`'s inputs."""
-    spec = next(spec for spec in client.dependencies if SUMMARY in spec["output"])
-    outputs = [item.rsplit(".", 1) for item in spec["output"][2:-2].split("...")]
-    return {
-        "output": spec["output"],
-        "outputs": [{"id": component, "property": prop} for component, prop in outputs],
-        "inputs": [
-            {**item, "value": values[f"{item['id']}.{item['property']}"]} for item in spec["inputs"]
-        ],
-        "state": [],
-        "changedPropIds": [],
-    }
-
-
 def _players_view(client: DashClient, **changes: Any) -> dict[str, dict[str, Any]]:
     """{component id: {property: value}} from this view's callback with these filters."""
-    response = client.http.post(
-        "/_dash-update-component", json=_payload(client, {**INPUTS, **changes})
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)
-    client.last_size = len(response.data)
-    body = response.get_json()["response"]
-    return {key: {p.split("@")[0]: v for p, v in value.items()} for key, value in body.items()}
+    return fire_view(client, SUMMARY, {**INPUTS, **changes})
 
 
 def _recorded(analytics_app: Analytics) -> tuple[list[Game], list[GameRound]]:
@@ -217,6 +163,6 @@ def test_players_and_guests_cannot_see_the_players_view(analytics_app: Analytics
     assert "needs the analyst role" in json.dumps(analytics_app.player.page("/analytics/players"))
     guest_page = json.dumps(analytics_app.guest.page("/analytics/players"))
     assert "Sign in to see this page" in guest_page
-    request = _payload(analytics_app.analyst, INPUTS)  # an analyst's request, sent by others
+    request = view_payload(analytics_app.analyst, SUMMARY, INPUTS)  # an analyst's, sent by others
     for client, status in ((analytics_app.guest, 401), (analytics_app.player, 403)):
         assert client.http.post("/_dash-update-component", json=request).status_code == status
