@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import html
 from dash_extensions.enrich import DashProxy
 
@@ -33,10 +32,7 @@ def layout(**_query: str) -> html.Div:
         [
             html.Div(id=SUMMARY),
             ui.chart(RELIABILITY, height=460),
-            dbc.Row(
-                [dbc.Col(ui.chart(VERSIONS), lg=7), dbc.Col(ui.chart(TOP5), lg=5)],
-                className="g-3 mt-1",
-            ),
+            ui.side_by_side(VERSIONS, TOP5, (7, 5)),
         ]
     )
     return ui.page("Analytics: the AI", PATH, analytics.options(), body)

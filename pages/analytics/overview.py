@@ -33,10 +33,7 @@ def layout(**_query: str) -> html.Div:
     body = html.Div(
         [
             html.Div(id=SUMMARY),
-            dbc.Row(
-                [dbc.Col(ui.chart(GAMES), lg=6), dbc.Col(ui.chart(WINNERS), lg=6)],
-                className="g-3 mb-3",
-            ),
+            ui.side_by_side(GAMES, WINNERS),
             dbc.RadioItems(
                 id=GROUP,
                 options=[

@@ -4,7 +4,6 @@ and guests who keep their game. Counts only: no player is named."""
 from __future__ import annotations
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import html
 from dash_extensions.enrich import DashProxy
 
@@ -33,10 +32,7 @@ def layout(**_query: str) -> html.Div:
     body = html.Div(
         [
             html.Div(id=SUMMARY),
-            dbc.Row(
-                [dbc.Col(ui.chart(TIME), lg=6), dbc.Col(ui.chart(LEARNING), lg=6)],
-                className="g-3 mb-3",
-            ),
+            ui.side_by_side(TIME, LEARNING),
             ui.chart(RETURNING),
         ]
     )

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from cargame.accounts import passwords, throttle
+from cargame.accounts import admin, passwords, throttle
 from cargame.accounts.db import db_session, init_database
 from cargame.accounts.game_records import abandon_current_game, keep_game, session_key
 from cargame.accounts.guard import register_callback_guard
@@ -239,6 +239,7 @@ def register_accounts(
     manager.login_message = "Please sign in to see this page."
     manager.user_loader(_load_user)
     server.register_blueprint(blueprint)
+    admin.register(server)
     throttle.init_app(server, config, blueprint, "accounts.login")
     server.register_error_handler(RateLimitExceeded, _paused)
     register_callback_guard(server)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from dash.development.base_component import Component
 
@@ -36,15 +35,6 @@ def summary(bins: list[CalibrationBin], versions: list[model_quality.VersionQual
     )
 
 
-def _error_bars(rates: list[tuple[float, float, float]]) -> dict[str, Any]:
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": [high - rate for rate, _, high in rates],
-        "arrayminus": [rate - low for rate, low, _ in rates],
-    }
-
-
 def reliability_figure(bins: list[CalibrationBin]) -> dict:
     """Accuracy against mean top-1 confidence per bin (marker area ~ rounds), with the diagonal."""
     largest = max(item.rounds for item in bins)
@@ -67,7 +57,7 @@ def reliability_figure(bins: list[CalibrationBin]) -> dict:
         "name": "The AI (95 % interval)",
         "x": [item.mean_confidence for item in bins],
         "y": [item.accuracy for item in bins],
-        "error_y": _error_bars(rates),
+        "error_y": ui.error_bars(rates),
         "line": {"color": ui.AI},
         "marker": {
             "symbol": "circle",
@@ -105,7 +95,7 @@ def versions_figure(versions: list[model_quality.VersionQuality]) -> dict:
                 "name": name,
                 "x": x,
                 "y": [rate for rate, _, _ in rates],
-                "error_y": _error_bars(rates),
+                "error_y": ui.error_bars(rates),
                 "marker": {"color": color, "pattern": {"shape": pattern}},
                 "customdata": [row.rounds for row in versions],
                 "hovertemplate": "%{x}: %{y:.0%} of %{customdata} rounds"
@@ -126,7 +116,7 @@ def top5_figure(versions: list[model_quality.VersionQuality]) -> dict:
         "name": "Top-5 hit rate (95 % interval)",
         "x": [row.version for row in versions],
         "y": [rate for rate, _, _ in rates],
-        "error_y": _error_bars(rates),
+        "error_y": ui.error_bars(rates),
         "marker": {"color": "#21918c", "pattern": {"shape": "."}},
         "customdata": [row.rounds for row in versions],
         "hovertemplate": "%{x}: %{y:.0%} of %{customdata} rounds<extra></extra>",

@@ -129,6 +129,24 @@ def chart(component_id: str, height: int = 340) -> Component:
     )
 
 
+def side_by_side(left: str, right: str, widths: tuple[int, int] = (6, 6)) -> Component:
+    """Two chart slots next to each other on wide screens, one above the other on phones."""
+    return dbc.Row(
+        [dbc.Col(chart(left), lg=widths[0]), dbc.Col(chart(right), lg=widths[1])],
+        className="g-3 mb-3",
+    )
+
+
+def error_bars(rates: list[tuple[float, float, float]]) -> dict[str, Any]:
+    """Plotly error bars from (rate, low, high) triples, e.g. Wilson intervals."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [high - rate for rate, _, high in rates],
+        "arrayminus": [rate - low for rate, low, _ in rates],
+    }
+
+
 def figure(data: list[dict[str, Any]], title: str, x: str, y: str, **layout: Any) -> dict:
     """A plain Plotly figure dict with a title and labelled axes (no template: small JSON)."""
     y_axis = {"title": {"text": y}, "gridcolor": "#e9ecef", "automargin": True}

@@ -84,12 +84,7 @@ def accuracy_figure(rows: list[overview.Accuracy]) -> dict:
                     "name": f"{who} ({group})",
                     "x": x,
                     "y": [rate for rate, _, _ in rates],
-                    "error_y": {
-                        "type": "data",
-                        "symmetric": False,
-                        "array": [high - rate for rate, _, high in rates],
-                        "arrayminus": [rate - low for rate, low, _ in rates],
-                    },
+                    "error_y": ui.error_bars(rates),
                     "line": {"color": color, "dash": dash_style},
                     "customdata": [row.rounds for row in mine],
                     "hovertemplate": HOVER,

@@ -31,22 +31,13 @@ def summary(
     )
 
 
-def _error_bars(rates: list[tuple[float, float, float]]) -> dict[str, Any]:
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": [high - rate for rate, _, high in rates],
-        "arrayminus": [rate - low for rate, low, _ in rates],
-    }
-
-
 def _rate_trace(rows: list[players.Hits], x: list[Any], name: str, **style: Any) -> dict:
     rates = [row.rate() for row in rows]
     return {
         "name": name,
         "x": x,
         "y": [rate for rate, _, _ in rates],
-        "error_y": _error_bars(rates),
+        "error_y": ui.error_bars(rates),
         "customdata": [row.rounds for row in rows],
         "hovertemplate": HOVER,
         **style,
