@@ -55,13 +55,15 @@ def register_callbacks(app: DashProxy) -> None:
 
 
 def figures(filters: Filters, group: str | None) -> tuple[object, ...] | None:
+    analytics.abandon_stale_games()  # open games whose session has ended are no longer open
     days = analytics.view(overview.days, filters)
     if not days:
         return None
+    players = analytics.view(overview.registered_players, filters)
     by = "model_version" if group == "model_version" else "mode"
     accuracy = analytics.view(overview.accuracy, filters, by)
     return (
-        charts.summary(days),
+        charts.summary(days, players),
         charts.games_figure(days),
         charts.winners_figure(days),
         charts.accuracy_figure(accuracy),

@@ -94,7 +94,8 @@ class Game(Base):
     """A game from its start; the primary key is `GameData.game_id`, so it is stored once only.
 
     "started" until the last round is guessed ("finished", exactly once) or the game is left
-    ("abandoned": replaced by a new game, the session ended, or the booth reset).
+    ("abandoned": replaced by a new game, left at sign-in, sign-out or "Next player", or still
+    open after a session's lifetime).
     """
 
     __tablename__ = "games"

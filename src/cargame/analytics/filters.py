@@ -110,6 +110,8 @@ def _day(value: object, name: str) -> date | None:
         return value
     if not isinstance(value, str):
         raise FilterError(f"the {name} date must be a date")
+    if len(value) > 10 and value[10] not in "T ":
+        raise FilterError(f"the {name} date must look like 2026-12-05")
     try:
         return date.fromisoformat(value[:10])
     except ValueError as error:

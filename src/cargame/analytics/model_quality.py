@@ -84,7 +84,7 @@ def versions(session: Session, filters: Filters) -> list[VersionQuality]:
         .select_from(GameRound)
         .join(Game, Game.id == GameRound.game_id)
         .group_by(version)
-        .order_by(version)
+        .order_by(version.is_(None), version)  # unknown version last, on every database
     )
     rows = session.execute(filters.on_rounds(query)).all()
     return [

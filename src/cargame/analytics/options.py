@@ -29,7 +29,7 @@ def filter_options(session: Session) -> FilterOptions:
     )
     makes = session.scalars(select(GameRound.truth_make).distinct())
     first, last = session.execute(
-        select(func.min(func.date(Game.started_at)), func.max(func.date(Game.started_at)))
+        select(func.date(func.min(Game.started_at)), func.date(func.max(Game.started_at)))
     ).one()
     return FilterOptions(
         model_versions=sorted(int(version) for version in versions),

@@ -81,6 +81,12 @@ def days(session: Session, filters: Filters) -> list[Day]:
     return [Day(as_date(row[0]), *(int(value or 0) for value in row[1:])) for row in rows]
 
 
+def registered_players(session: Session, filters: Filters) -> int:
+    """Distinct registered players in the range (a player on two days counts once)."""
+    query = select(func.count(func.distinct(Game.user_id))).where(Game.user_id.is_not(None))
+    return int(session.scalar(filters.on_games(query)) or 0)
+
+
 def accuracy(session: Session, filters: Filters, by: GroupBy = "mode") -> list[Accuracy]:
     """Per day and mode (or model version): rounds and exact/make hits of human and AI."""
     day = func.date(Game.started_at).label("day")

@@ -3,10 +3,10 @@ guests who keep their game by registering or signing in. Counts only, never a pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import Integer, and_, case, cast, exists, func, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Integer, case, cast, func, literal, select
+from sqlalchemy.orm import Session
 
 from cargame.accounts.models import Game, GameRound
 from cargame.analytics.filters import Filters
@@ -95,25 +95,29 @@ def time_to_guess(session: Session, filters: Filters) -> list[Hits]:
 
 def learning(session: Session, filters: Filters) -> list[RoundHits]:
     """Per round number, split by whether the player had opened "where it should have looked"
-    in an earlier round of the same game: rounds and human hits."""
-    earlier = aliased(GameRound)
-    seen = exists().where(
-        and_(
-            earlier.game_id == GameRound.game_id,
-            earlier.round_number < GameRound.round_number,
-            earlier.truth_heatmap_shown.is_(True),
-        )
+    in an earlier round of the same game: rounds and human hits.
+
+    A window over each game's rounds (one sort, no per-round subquery) finds the earlier view;
+    it looks at all of the game's rounds, so the make filter applies only afterwards.
+    """
+    opened = case((GameRound.truth_heatmap_shown.is_(True), 1), else_=0)
+    seen = func.coalesce(
+        func.max(opened).over(
+            partition_by=GameRound.game_id, order_by=GameRound.round_number, rows=(None, -1)
+        ),
+        0,
     )
-    # One row per round first: grouping by a correlated EXISTS directly is not portable.
-    per_round = filters.on_rounds(
+    inner = replace(filters, makes=()).on_games(
         select(
             GameRound.round_number.label("round_number"),
-            case((seen, 1), else_=0).label("seen"),
+            seen.label("seen"),
             GameRound.player_points.label("points"),
+            GameRound.truth_make.label("truth_make"),
         )
         .select_from(GameRound)
         .join(Game, Game.id == GameRound.game_id)
-    ).subquery()
+    )
+    per_round = inner.subquery()
     query = (
         select(
             per_round.c.round_number,
@@ -125,6 +129,8 @@ def learning(session: Session, filters: Filters) -> list[RoundHits]:
         .group_by(per_round.c.round_number, per_round.c.seen)
         .order_by(per_round.c.round_number, per_round.c.seen)
     )
+    if filters.makes:
+        query = query.where(per_round.c.truth_make.in_(filters.makes))
     return [
         RoundHits(
             group=f"round {row[0]}",

@@ -8,25 +8,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from cargame.accounts import game_log
 from cargame.accounts.db import db_session
 from cargame.analytics.filters import FilterError, Filters
 from cargame.analytics.options import FilterOptions, filter_options
+from cargame.web.runtime import runtime
 from cargame.web.services import RECORDS_UNAVAILABLE, RecordsUnavailable
 
 logger = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 
-__all__ = ["FilterError", "Filters", "RecordsUnavailable", "filters_from", "options", "view"]
+__all__ = [
+    "FilterError",
+    "Filters",
+    "RecordsUnavailable",
+    "abandon_stale_games",
+    "filters_from",
+    "options",
+    "view",
+]
 
 
 def filters_from(*values: object) -> Filters:
     """The filter bar's (start, end, modes, versions, makes) as Filters; raises FilterError."""
     return Filters.from_values(*values)
+
+
+def abandon_stale_games() -> None:
+    """Mark games still open after a session's lifetime "abandoned" before counting them."""
+    ttl = timedelta(seconds=int(runtime().config.get("web", "session_ttl_seconds")))
+    view(lambda session, _filters: game_log.abandon_stale(session, ttl), Filters())
 
 
 def options() -> FilterOptions:

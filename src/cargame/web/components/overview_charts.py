@@ -9,7 +9,7 @@ DAY_WIDTH = 0.8 * 86_400_000  # a bar on a date axis is as wide as given, in mil
 HOVER = "%{y:.0%} of %{customdata} rounds<extra>%{fullData.name}</extra>"
 
 
-def summary(days: list[overview.Day]):
+def summary(days: list[overview.Day], players: int):
     started = sum(day.started for day in days)
     finished = sum(day.finished for day in days)
     human, ai = sum(d.human_wins for d in days), sum(d.ai_wins for d in days)
@@ -19,6 +19,7 @@ def summary(days: list[overview.Day]):
         [
             ("Games started", f"{started:,}"),
             ("Finished / abandoned", f"{finished:,} / {sum(d.abandoned for d in days):,}"),
+            ("Registered players", f"{players:,}"),
             ("Guest games", f"{sum(day.guest_games for day in days):,}"),
             ("Humans win", rate(human)),
             ("The AI wins", rate(ai)),
@@ -69,7 +70,8 @@ def winners_figure(days: list[overview.Day]) -> dict:
 def accuracy_figure(rows: list[overview.Accuracy]) -> dict:
     """Exact-model accuracy per day with 95 % Wilson intervals, human vs AI, per group."""
     data = []
-    for group in sorted({row.group for row in rows}):
+    # Versions in number order (v2 before v10), modes by name, the unknown version last.
+    for group in sorted({row.group for row in rows}, key=_group_order):
         mine = [row for row in rows if row.group == group]
         x = [str(row.day) for row in mine]
         for who, hits, color, dash_style in (
@@ -100,3 +102,10 @@ def accuracy_figure(rows: list[overview.Accuracy]) -> dict:
         yaxis={"tickformat": ".0%", "range": [0, 1.05]},
         xaxis=ui.day_axis(days),
     )
+
+
+def _group_order(group: str) -> tuple[int, int, str]:
+    number = group[1:]
+    if group.startswith("v") and number.isdigit():
+        return (0, int(number), group)
+    return (1 if group == "unknown version" else 0, 0, group)
