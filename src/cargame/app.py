@@ -21,6 +21,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cargame.accounts import auth as accounts_auth
+from cargame.accounts.sessions import RevocableSessions
 from cargame.config import Config, ConfigError
 from cargame.web import analytics_export, bad_requests, extensions, ids, media, runtime, state
 from cargame.web.components import shell
@@ -88,9 +89,16 @@ def configure_sessions(server: Flask, config: Config) -> None:
         SESSION_PERMANENT=False,
         PERMANENT_SESSION_LIFETIME=int(config.get("web", "session_ttl_seconds")),
         SESSION_KEY_PREFIX="cargame:session:",
+        # Only changed sessions are written back, and never one whose id was revoked.
+        SESSION_REFRESH_EACH_REQUEST=False,
         **extensions.session_settings(config),
     )
     extensions.server_sessions.init_app(server)
+    server.session_interface = RevocableSessions(
+        server.session_interface,
+        state.create_storage(config, "revoked-sessions"),
+        int(config.get("web", "session_ttl_seconds")),
+    )
 
 
 def secret_key(config: Config) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts import passwords
@@ -254,3 +254,17 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     server = Flask(__name__)
     configure_sessions(server, keyed)
     assert server.secret_key == "k" * 40
+
+
+def test_sign_in_while_the_database_is_down_says_so(
+    server: Flask, client: FlaskClient, auth: AuthActions, server_sessions, make_user
+) -> None:
+    make_user(server_sessions, "lena")
+    token = auth.csrf_token("/login")
+    with server_sessions() as session:  # the accounts database breaks
+        session.execute(text("DROP TABLE games"))
+        session.execute(text("DROP TABLE users"))
+        session.commit()
+    form = {"csrf_token": token, "username": "lena", "password": PASSWORD}
+    response = client.post("/login", data=form)
+    assert response.status_code == 503 and "unavailable right now" in response.text

@@ -10,7 +10,7 @@ from typing import Any
 from dash_wire import DashClient
 
 from cargame.accounts.db import db_session
-from cargame.accounts.models import Game
+from cargame.accounts.models import Game, GameRound
 
 from .conftest import register
 
@@ -62,6 +62,10 @@ def test_simultaneous_lock_ins_count_once(live) -> None:
     for racer in racers:
         shown = json.dumps(racer.page("/result", pointer))
         assert first.split("/", 1)[1] in shown
+    # The database holds the same one guess for round 1: every racer was given the first result.
+    with live.app.server.app_context(), db_session() as database:
+        recorded = database.get(GameRound, (game.game_id, 1))
+        assert recorded is not None and recorded.guess == first
     # And a late second lock-in changes nothing.
     make, model = labels[-1]
     late = player.lock_in(pointer, make, model)

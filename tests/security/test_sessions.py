@@ -114,3 +114,40 @@ def login_or_register(player: DashClient, username: str = "victim") -> int:
     if response.status_code == 401:
         response = register(player.http, username)
     return response.status_code
+
+
+def test_a_request_in_flight_cannot_bring_a_signed_out_session_back(live) -> None:
+    """A slow request that loaded the session before sign-out ends after it: nothing of that
+    session may be written back, or a stolen cookie would work again."""
+    server = live.app.server
+    victim = live.player()
+    assert login_or_register(victim) == 302
+    cookie = _cookie(victim)
+    interface = server.session_interface
+    with server.test_request_context(headers={"Cookie": f"cargame_session={cookie}"}):
+        from flask import request
+
+        in_flight = interface.open_session(server, request)  # e.g. a game start, still running
+        in_flight["cargame_current_game"] = "a-game-started-meanwhile"
+        in_flight.modified = True
+    assert submit(victim.http, "/logout", {}).status_code == 302
+    with server.test_request_context():
+        interface.save_session(server, in_flight, server.response_class())
+    thief = _copy(live, cookie)
+    assert signed_in_as(thief.http) is None
+
+
+def test_a_keep_link_does_not_carry_the_session_id(live) -> None:
+    """The link lands in browser history and server logs; its signed (not encrypted) payload
+    must not hold the session id, which is the session cookie's value."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    guest = live.player()
+    pointer = _play(guest)
+    link = guest.find(guest.page("/finish", pointer), "finish-keep")["props"]["href"]
+    token = parse_qs(urlsplit(link).query)["keep"][0]
+    _valid, payload = URLSafeTimedSerializer("any key").loads_unsafe(token)
+    assert isinstance(payload, dict) and set(payload) == {"game", "session"}
+    assert _cookie(guest) not in json.dumps(payload)

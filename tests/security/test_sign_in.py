@@ -65,3 +65,35 @@ def test_an_unknown_username_answers_no_faster(live) -> None:
     known, unknown = median_seconds("julia"), median_seconds("nobody-by-that-name")
     # Before: ~30 ms against ~200 ms. Both now pay for one scrypt check.
     assert unknown > 0.5 * known, (known, unknown)
+
+
+def test_a_burst_of_parallel_guesses_is_counted_as_it_arrives(stack, serve) -> None:
+    """Each attempt is counted before its password check, so sixteen guesses sent at once from
+    one address get five answers and eleven refusals, not sixteen answers."""
+    import threading
+
+    from .conftest import CSRF_PATTERN
+
+    live = serve(stack(trusted_proxies=1))
+    _account(live, "kim")
+    guessers = [live.player().http for _ in range(16)]
+    forms = []
+    for http in guessers:
+        token = CSRF_PATTERN.search(http.get("/login").text)
+        assert token
+        forms.append({"csrf_token": token.group(1), "username": "kim", "password": "guess"})
+    start, statuses = threading.Barrier(len(guessers)), [0] * len(guessers)
+
+    def guess(index: int) -> None:
+        start.wait()
+        headers = {"X-Forwarded-For": ATTACKER}
+        statuses[index] = (
+            guessers[index].post("/login", data=forms[index], headers=headers).status_code
+        )
+
+    threads = [threading.Thread(target=guess, args=(index,)) for index in range(len(guessers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [401] * 5 + [429] * 11

@@ -127,3 +127,19 @@ def test_expired_token_is_404(client, photo: Path) -> None:
     token = store.add_image(photo)
     assert cache.timeout == 5
     assert store.get(token) is None
+
+
+def test_a_rotated_photo_is_served_upright(store, client, tmp_path: Path) -> None:
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; viewers rotate it to portrait
+    Image.new("RGB", (400, 200), (10, 120, 200)).save(path, "JPEG", exif=exif)
+    with Image.open(io.BytesIO(client.get(media_url(store.add_image(path))).data)) as served:
+        assert served.height > served.width and not served.getexif()
+
+
+def test_huge_photos_are_scaled_down(store, client, tmp_path: Path) -> None:
+    path = tmp_path / "huge.jpg"
+    Image.new("RGB", (4000, 3000), (90, 90, 90)).save(path, "JPEG")
+    with Image.open(io.BytesIO(client.get(media_url(store.add_image(path))).data)) as served:
+        assert max(served.size) <= 1600

@@ -29,6 +29,7 @@ from cargame.accounts.db import db_session, init_database
 from cargame.accounts.game_records import abandon_current_game, keep_game, session_key
 from cargame.accounts.guard import register_callback_guard
 from cargame.accounts.models import User
+from cargame.accounts.sessions import revoke_current_session
 from cargame.config import Config
 
 logger = logging.getLogger(__name__)
@@ -141,9 +142,19 @@ def _leave_open_game() -> None:
 
 def _sign_out() -> ResponseReturnValue:
     _leave_open_game()
+    revoke_current_session()  # no request still in flight can write this session back
     logout_user()
     session.clear()  # an emptied session is deleted on the server, and its cookie in the browser
     return redirect(DEFAULT_NEXT)
+
+
+@blueprint.errorhandler(SQLAlchemyError)
+def _records_down(error: SQLAlchemyError) -> ResponseReturnValue:
+    """Sign-in and registration while the database is down: say so (503), never a 500."""
+    logger.exception("accounts database unavailable", exc_info=error)
+    form = LoginForm(formdata=None)
+    message = "Accounts are unavailable right now. Please try again in a minute."
+    return render_template("accounts/login.html", form=form, error=message), 503
 
 
 def _paused(error: RateLimitExceeded) -> ResponseReturnValue:
@@ -221,8 +232,13 @@ def next_player() -> ResponseReturnValue:
 def _load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    with db_session() as database:
-        return database.get(User, int(user_id))
+    try:
+        with db_session() as database:
+            return database.get(User, int(user_id))
+    except SQLAlchemyError:
+        # The database is down: this request is served as a visitor's rather than failing.
+        logger.exception("could not load the signed-in user")
+        return None
 
 
 def register_accounts(

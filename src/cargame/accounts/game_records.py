@@ -9,6 +9,8 @@ in (which replaces the session) claims just that game.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from typing import Literal
 
@@ -76,7 +78,7 @@ def _user_id() -> int | None:
 
 def keep_token(game_id: str) -> str:
     """A token that lets this browser session keep its guest game `game_id` by signing in."""
-    return _serializer().dumps({"game": game_id, "session": session_key()})
+    return _serializer().dumps({"game": game_id, "session": _session_tag(session_key())})
 
 
 def keep_game(token: str | None, previous_session: str | None, user_id: int) -> bool:
@@ -88,7 +90,8 @@ def keep_game(token: str | None, previous_session: str | None, user_id: int) -> 
         data = _serializer().loads(token, max_age=KEEP_SECONDS)
     except BadData:
         return False
-    if not isinstance(data, dict) or data.get("session") != previous_session:
+    expected = _session_tag(previous_session)
+    if not isinstance(data, dict) or not hmac.compare_digest(str(data.get("session")), expected):
         return False
     with db_session() as database:
         return game_log.claim_guest_game(database, str(data.get("game")), user_id)
@@ -97,6 +100,13 @@ def keep_game(token: str | None, previous_session: str | None, user_id: int) -> 
 def session_key() -> str | None:
     """The server-side session's id (Flask-Session), which sign-in replaces."""
     return getattr(session, "sid", None)
+
+
+def _session_tag(sid: str | None) -> str:
+    # The token travels in a URL (history, logs) and is only signed, not encrypted: it carries
+    # a keyed hash of the session id, never the id itself, which is the session cookie's value.
+    key = (current_app.secret_key or "").encode()
+    return hmac.new(key, f"keep:{sid}".encode(), hashlib.sha256).hexdigest()
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -1,25 +1,25 @@
 """Slow down password guessing with Flask-Limiter, without letting anyone lock out an owner.
 
-Only failed sign-ins count (HTTP 401), in moving windows that grow: a few quick retries are fine,
-a guesser waits a minute, then a quarter of an hour, then an hour. Failures count per
-(address, username) and, more generously, per address (a booth or an office NAT is many people).
-Nothing counts per username alone, so whoever guesses someone's password from their own address
-never stops the owner from signing in elsewhere. Counters live in memory for the one-process
-default and in Redis, shared by every worker, when scaled.
+Every sign-in attempt counts, in moving windows that grow: a few quick retries are fine, a
+guesser waits a minute, then a quarter of an hour, then an hour. Attempts are counted before the
+password is checked (one atomic hit), so a burst of parallel guesses cannot slip through.
+Attempts count per (address, username) and, more generously, per address (a booth or an office
+NAT is many people). Nothing counts per username alone, so whoever guesses someone's password
+from their own address never stops the owner from signing in elsewhere. Counters live in memory
+for the one-process default and in Redis, shared by every worker, when scaled.
 """
 
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
 from cargame.config import Config
 
 EXTENSION = "cargame.throttle"
-FAILED = 401  # the sign-in page's answer to a wrong username or password
 # Growing delays: after 5 quick failures wait a minute, after 10 a quarter of an hour, and so on.
 PER_ACCOUNT_FROM_ADDRESS = "5 per minute; 10 per 15 minutes; 20 per hour; 50 per day"
 PER_ADDRESS = "30 per 15 minutes; 100 per hour; 300 per day"
@@ -35,10 +35,6 @@ def account_key() -> str:
     """(address, typed username) for the per-account limit."""
     username = str(request.form.get("username", "")).strip().lower()[:KEY_LENGTH]
     return f"{client_address()}|{username}"
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code == FAILED
 
 
 def init_app(server: Flask, config: Config, blueprint: Blueprint, endpoint: str) -> Limiter:
@@ -57,7 +53,6 @@ def init_app(server: Flask, config: Config, blueprint: Blueprint, endpoint: str)
             limits,
             key_func=key,
             methods=["POST"],
-            deduct_when=_failed,
             exempt_when=lambda: request.endpoint != endpoint,
             scope="sign-in",
         )(blueprint)
@@ -70,10 +65,7 @@ def paused_message(error: RateLimitExceeded) -> str:
     seconds = _retry_after(error)
     minutes = max(1, round(seconds / 60))
     unit = "minute" if minutes == 1 else "minutes"
-    return (
-        "Too many failed sign-in attempts from here. "
-        f"Sign-in is paused: try again in {minutes} {unit}."
-    )
+    return f"Too many sign-in attempts from here. Sign-in is paused: try again in {minutes} {unit}."
 
 
 def _retry_after(error: RateLimitExceeded) -> float:

@@ -63,8 +63,8 @@ def register_shape_check(app: DashProxy) -> None:
     """The check against the app's callbacks; call after the Dash app exists."""
     app.server.extensions[EXTENSION] = app
     app.server.before_request(_screen_shape)
-    app.server.register_error_handler(TypeError, _bad_values)
-    app.server.register_error_handler(ValueError, _bad_values)
+    for error in (TypeError, ValueError, LookupError, AttributeError):
+        app.server.register_error_handler(error, _bad_values)
 
 
 def nesting_depth(raw: bytes) -> int:
@@ -122,7 +122,7 @@ def _screen_shape() -> Response | None:
 def check_shape(body: dict[str, Any], callbacks: dict[str, Any]) -> None:
     """Raise BadCallbackRequest unless `body` fits the callback it names."""
     callback = callbacks.get(body.get("output"))
-    if callback is None:
+    if callback is None or "callback" not in callback:  # unknown, or one that runs in the browser
         raise BadCallbackRequest("unknown callback")
     for part in ("inputs", "state"):
         given = body.get(part, [] if part == "state" else None)
@@ -131,12 +131,22 @@ def check_shape(body: dict[str, Any], callbacks: dict[str, Any]) -> None:
             raise BadCallbackRequest(f"callback {part} do not match the callback")
         for entry in given:
             _check_entries(entry)
-    outputs = body.get("outputs")
-    if not isinstance(outputs, dict | list):
-        raise BadCallbackRequest("callback outputs missing")
+    _check_outputs(body.get("outputs"), str(body["output"]))
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(item, str) for item in changed):
         raise BadCallbackRequest("changedPropIds must be a list of strings")
+
+
+def _check_outputs(outputs: object, key: str) -> None:
+    """One {id, property} for a single-output key, else a list with one per output."""
+    expected = len(key[2:-2].split("...")) if key.startswith("..") else 1
+    described = outputs if isinstance(outputs, list) else [outputs]
+    if not isinstance(outputs, dict | list) or len(described) != expected:
+        raise BadCallbackRequest("callback outputs missing or not the callback's")
+    for item in described:
+        entries = item if isinstance(item, list) else [item]  # pattern-matching ALL outputs
+        if not all(isinstance(e, dict) and "id" in e and "property" in e for e in entries):
+            raise BadCallbackRequest("callback output without an id or property")
 
 
 def _check_entries(entry: object) -> None:

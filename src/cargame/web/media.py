@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from flask import Blueprint, Response, abort
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_TTL_SECONDS = 6 * 60 * 60  # a game takes minutes; a finished game may be reviewed a while
 TOKEN_BYTES = 24  # 192 random bits: not guessable, 32 URL-safe characters
@@ -33,6 +33,8 @@ JPEG_TYPE = "image/jpeg"
 MAX_CROP = 0.04  # up to 4 % off each edge: the car stays whole, the pixels all move
 MIN_SCALE = 0.92  # and up to 8 % smaller, so no pixel grid lines up with the catalog file
 QUALITY = (78, 92)  # JPEG quality range: visually alike, byte-wise unrelated
+MAX_SIDE = 1600  # served photos are at most this wide or tall: plenty for any screen here
+MAX_PIXELS = 40_000_000  # a larger file is not a photo for this game (decompression bombs)
 
 
 class CacheLike(Protocol):
@@ -114,7 +116,12 @@ def reencode(path: Path, rng: random.Random) -> bytes | None:
         return None
     try:
         with Image.open(path) as original:
-            image = original.convert("RGB")
+            if original.width * original.height > MAX_PIXELS:
+                return None
+            original.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a smaller scale
+            upright = ImageOps.exif_transpose(original)  # the tag is dropped, so apply it
+            upright.thumbnail((MAX_SIDE, MAX_SIDE))
+            image = upright.convert("RGB")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
         return None
     width, height = image.size

@@ -182,7 +182,10 @@ class SessionBoundBackend(ServersideBackend):
             return getattr(value, "revision", 1) > getattr(stored, "revision", 0)
 
         stored = self.storage.swap(key, payload, self.ttl_seconds, newer)
-        return value if stored is payload or stored is None else self._unpickle(key, stored)[1]
+        if stored is payload or stored is None:
+            return value
+        stored_owner, stored_value = self._unpickle(key, stored)
+        return stored_value if stored_owner == owner else None  # never another session's game
 
     def _unpickle(self, key: str, payload: bytes) -> tuple[object, Any]:
         try:
