@@ -83,7 +83,10 @@ def test_a_game_is_recorded_from_its_start_round_by_round(app, player) -> None:
     assert decided.winner == final.winner and decided.rounds_played == 5
     player.next_round(pointer)
     assert _stored(app, game_id).finished_at == decided.finished_at  # exactly once
-    assert len(_rounds(app, game_id)) == 5
+    rows = _rounds(app, game_id)
+    assert len(rows) == 5
+    # Round 1's "should have looked" was opened: every later round is marked as after it.
+    assert [row.after_truth_heatmap for row in rows] == [False, True, True, True, True]
 
 
 def test_a_new_game_abandons_the_open_one(app, player) -> None:

@@ -97,10 +97,13 @@ def add_game(session: Session, game_id: str, rounds: list[dict[str, Any]], **gam
     """A game with these rounds (numbered from 1); unspecified facts get plain defaults."""
     values = {"mode": "solo", "model_name": "cars", "model_version": 1, "started_at": DAY}
     session.add(Game(id=game_id, **{**values, **game}))
+    looked = False  # as the game log stores it: opened "should have looked" in an earlier round
     for number, facts in enumerate(rounds, start=1):
         defaults = {"image_id": f"{game_id}-{number}", "truth": "Audi/A4", "truth_make": "Audi"}
         defaults |= {"ai_top5": [], "player_points": 0, "ai_points": 0}
+        defaults["after_truth_heatmap"] = looked
         session.add(GameRound(game_id=game_id, round_number=number, **{**defaults, **facts}))
+        looked = looked or bool(facts.get("truth_heatmap_shown"))
     session.commit()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cargame.accounts.models import Game, GameRound, utc_now
 from cargame.domain.catalog import split_label
-from cargame.domain.game import GameData, Round
+from cargame.domain.game import GameData
 
 MODES = ("solo", "booth")
 CLAIM_WINDOW = timedelta(hours=1)  # a guest game older than this is not someone's fresh game
@@ -30,8 +30,10 @@ def _make(label: str | None) -> str | None:
     return None if label is None else split_label(label)[0]
 
 
-def round_row(game_id: str, number: int, game_round: Round) -> GameRound:
-    """The database row of a guessed round, with the facts analytics group by."""
+def round_row(game: GameData, number: int) -> GameRound:
+    """The database row of guessed round `number` (1-based), with the facts analytics group by."""
+    game_id, game_round = game.game_id, game.rounds[number - 1]
+    earlier = game.rounds[: number - 1]
     top = game_round.ai_top5[0] if game_round.ai_top5 else None
     shown, guessed = game_round.shown_at, game_round.guessed_at
     return GameRound(
@@ -52,6 +54,8 @@ def round_row(game_id: str, number: int, game_round: Round) -> GameRound:
         seconds=(guessed - shown).total_seconds() if guessed and shown else None,
         heatmap_shown=game_round.heatmap_shown,
         truth_heatmap_shown=game_round.truth_heatmap_shown,
+        # Final once this round is played: earlier rounds' answer pages are gone by then.
+        after_truth_heatmap=any(past.truth_heatmap_shown for past in earlier),
     )
 
 
@@ -83,7 +87,7 @@ def record_round(session: Session, game: GameData, number: int) -> None:
         raise RecordError(f"round {number} of game {game.game_id} is not guessed")
     stored = session.get(GameRound, (game.game_id, number))
     if stored is None:
-        session.add(round_row(game.game_id, number, game_round))
+        session.add(round_row(game, number))
     else:
         stored.heatmap_shown = game_round.heatmap_shown
         stored.truth_heatmap_shown = game_round.truth_heatmap_shown

@@ -142,7 +142,8 @@ class GameRound(Base):
     __tablename__ = "rounds"
     __table_args__ = (
         Index("ix_rounds_truth", "truth"),
-        Index("ix_rounds_truth_make", "truth_make"),
+        # (make, game): the make filter of game-level views finds game ids in the index alone.
+        Index("ix_rounds_truth_make_game_id", "truth_make", "game_id"),
     )
 
     game_id: Mapped[str] = mapped_column(
@@ -164,5 +165,6 @@ class GameRound(Base):
     seconds: Mapped[float | None]  # from the photo being shown to the guess being locked in
     heatmap_shown: Mapped[bool] = mapped_column(default=False)
     truth_heatmap_shown: Mapped[bool] = mapped_column(default=False)  # "should have looked"
+    after_truth_heatmap: Mapped[bool] = mapped_column(default=False)  # opened in an earlier round
 
     game: Mapped[Game] = relationship(back_populates="rounds")

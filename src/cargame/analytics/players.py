@@ -3,7 +3,7 @@ guests who keep their game by registering or signing in. Counts only, never a pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import Integer, case, cast, func, literal, select
 from sqlalchemy.orm import Session
@@ -95,42 +95,21 @@ def time_to_guess(session: Session, filters: Filters) -> list[Hits]:
 
 def learning(session: Session, filters: Filters) -> list[RoundHits]:
     """Per round number, split by whether the player had opened "where it should have looked"
-    in an earlier round of the same game: rounds and human hits.
-
-    A window over each game's rounds (one sort, no per-round subquery) finds the earlier view;
-    it looks at all of the game's rounds, so the make filter applies only afterwards.
-    """
-    opened = case((GameRound.truth_heatmap_shown.is_(True), 1), else_=0)
-    seen = func.coalesce(
-        func.max(opened).over(
-            partition_by=GameRound.game_id, order_by=GameRound.round_number, rows=(None, -1)
-        ),
-        0,
-    )
-    inner = replace(filters, makes=()).on_games(
+    in an earlier round of the same game (stored with each round when it is played)."""
+    query = (
         select(
-            GameRound.round_number.label("round_number"),
-            seen.label("seen"),
-            GameRound.player_points.label("points"),
-            GameRound.truth_make.label("truth_make"),
+            GameRound.round_number,
+            GameRound.after_truth_heatmap,
+            func.count(),
+            _count(GameRound.player_points >= 2),
+            _count(GameRound.player_points >= 1),
         )
         .select_from(GameRound)
         .join(Game, Game.id == GameRound.game_id)
+        .group_by(GameRound.round_number, GameRound.after_truth_heatmap)
+        .order_by(GameRound.round_number, GameRound.after_truth_heatmap)
     )
-    per_round = inner.subquery()
-    query = (
-        select(
-            per_round.c.round_number,
-            per_round.c.seen,
-            func.count(),
-            _count(per_round.c.points >= 2),
-            _count(per_round.c.points >= 1),
-        )
-        .group_by(per_round.c.round_number, per_round.c.seen)
-        .order_by(per_round.c.round_number, per_round.c.seen)
-    )
-    if filters.makes:
-        query = query.where(per_round.c.truth_make.in_(filters.makes))
+    query = filters.on_rounds(query)
     return [
         RoundHits(
             group=f"round {row[0]}",

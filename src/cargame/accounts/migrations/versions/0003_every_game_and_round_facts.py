@@ -60,8 +60,13 @@ def upgrade() -> None:
                 "truth_heatmap_shown", sa.Boolean(), nullable=False, server_default=sa.false()
             )
         )
+        rounds.add_column(
+            sa.Column(
+                "after_truth_heatmap", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
     op.create_index("ix_rounds_truth", "rounds", ["truth"])
-    op.create_index("ix_rounds_truth_make", "rounds", ["truth_make"])
+    op.create_index("ix_rounds_truth_make_game_id", "rounds", ["truth_make", "game_id"])
     _backfill()
 
 
@@ -123,10 +128,11 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rounds_truth_make", "rounds")
+    op.drop_index("ix_rounds_truth_make_game_id", "rounds")
     op.drop_index("ix_rounds_truth", "rounds")
     with op.batch_alter_table("rounds") as rounds:
         for column in (
+            "after_truth_heatmap",
             "truth_heatmap_shown",
             "ai_top5_hit",
             "ai_confidence",
