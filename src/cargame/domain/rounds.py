@@ -144,21 +144,22 @@ async def _round_heatmaps(
     ai_label = top5[0].label
     # A class the model does not know has no gradient to explain.
     want_truth = image.label != ai_label and image.label in known_labels
-    requests = [_explain_or_none(session, settings, version, photo, ai_label)]
+    requests = [explain_or_none(session, settings, version, photo, ai_label)]
     if want_truth:
-        requests.append(_explain_or_none(session, settings, version, photo, image.label))
+        requests.append(explain_or_none(session, settings, version, photo, image.label))
     explanations = await asyncio.gather(*requests)
     return explanations[0], explanations[1] if want_truth else None
 
 
-async def _explain_or_none(
+async def explain_or_none(
     session: aiohttp.ClientSession,
     settings: GameSettings,
-    version: int,
+    version: int | None,
     photo: bytes,
-    label: str,
+    label: str | None,
 ) -> explainer.Explanation | None:
-    """An explanation, or None when the explainer fails: the round plays without a heatmap."""
+    """An explanation (of `label`, else of the AI's answer), or None when the explainer fails:
+    the round plays, or the example shows, without a heatmap."""
     try:
         return await explainer.explain(
             session,
@@ -170,7 +171,7 @@ async def _explain_or_none(
             version=version,
         )
     except explainer.ExplainerError as error:
-        logger.warning("heatmap unavailable for %s: %s", label, error)
+        logger.warning("heatmap unavailable for %s: %s", label or "the AI's answer", error)
         return None
 
 

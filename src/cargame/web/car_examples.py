@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from cargame.clients import explainer
+from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError
 from cargame.domain.rounds import GameSettings
 from cargame.web.media import media_url
@@ -74,15 +74,5 @@ async def heatmaps(settings: GameSettings, photos: Sequence[bytes]) -> list[byte
 async def _overlay(
     session: aiohttp.ClientSession, settings: GameSettings, photo: bytes
 ) -> bytes | None:
-    try:
-        explanation = await explainer.explain(
-            session,
-            settings.explainer_url,
-            settings.model_name,
-            photo,
-            timeout=settings.explainer_timeout,
-        )
-    except explainer.ExplainerError as error:
-        logger.warning("heatmap unavailable for a car example: %s", error)
-        return None
-    return explanation.overlay_png
+    explanation = await rounds.explain_or_none(session, settings, None, photo, None)
+    return explanation.overlay_png if explanation else None
