@@ -141,9 +141,12 @@ class GameRound(Base):
 
     __tablename__ = "rounds"
     __table_args__ = (
-        Index("ix_rounds_truth", "truth"),
         # (make, game): the make filter of game-level views finds game ids in the index alone.
         Index("ix_rounds_truth_make_game_id", "truth_make", "game_id"),
+        # Narrow copies of what the per-car and confusion views group, so they can read an
+        # index instead of every wide round row (bench/README.md, analytics).
+        Index("ix_rounds_car_figures", "truth", "player_points", "ai_points", "ai_confidence"),
+        Index("ix_rounds_answer_makes", "truth_make", "guess_make", "ai_make"),
     )
 
     game_id: Mapped[str] = mapped_column(

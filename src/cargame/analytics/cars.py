@@ -9,7 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from cargame.accounts.models import Game, GameRound
+from cargame.accounts.models import GameRound
 from cargame.analytics.filters import Filters
 
 Preset = Literal["all", "fools_humans", "fools_ai", "hard_for_both"]
@@ -57,11 +57,10 @@ def car_stats(session: Session, filters: Filters, preset: Preset = "all") -> lis
             func.avg(GameRound.ai_confidence),
         )
         .select_from(GameRound)
-        .join(Game, Game.id == GameRound.game_id)
         .group_by(GameRound.truth, GameRound.truth_make)
     )
     query = _preset(query, preset, shown, human, ai)
-    rows = session.execute(filters.on_rounds(query)).all()
+    rows = session.execute(filters.on_rounds(query, join_games=True)).all()
     return [
         CarStats(
             label=str(row[0]),

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from cargame.accounts.models import Game, GameRound
+from cargame.accounts.models import GameRound
 from cargame.analytics.filters import Filters
 
 Who = Literal["human", "ai"]
@@ -48,10 +48,9 @@ def _counted(session: Session, filters: Filters, truth: Any, guess: Any, **optio
     does not match an expression with bound parameters in SELECT to its copy in GROUP BY.
     """
     answers = select(truth.label("truth"), guess.label("guess")).select_from(GameRound)
-    answers = answers.join(Game, Game.id == GameRound.game_id)
     for condition in options.get("where", ()):
         answers = answers.where(condition)
-    named = filters.on_rounds(answers).subquery()
+    named = filters.on_rounds(answers, join_games=True).subquery()
     count = func.count()
     query = (
         select(named.c.truth, named.c.guess, count)

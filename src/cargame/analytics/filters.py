@@ -90,8 +90,16 @@ class Filters:
             query = query.where(Game.id.in_(shown))
         return query
 
-    def on_rounds(self, query: Query) -> Query:
-        """`query` (rounds joined to games) restricted to these filters."""
+    @property
+    def about_games(self) -> bool:
+        """True when a filter reads the games table (dates, modes, model versions)."""
+        return bool(self.start or self.end or self.modes or self.model_versions)
+
+    def on_rounds(self, query: Query, join_games: bool = False) -> Query:
+        """`query` (rounds joined to games) restricted to these filters. With `join_games`, the
+        query selects from rounds alone and games are joined only when a filter needs them."""
+        if join_games and self.about_games:
+            query = query.join(Game, Game.id == GameRound.game_id)
         games_only = Filters(self.start, self.end, self.modes, self.model_versions)
         query = games_only.on_games(query)
         if self.makes:

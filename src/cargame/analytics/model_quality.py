@@ -52,12 +52,11 @@ def calibration(session: Session, filters: Filters) -> list[CalibrationBin]:
             _count(GameRound.ai_points >= 2),
         )
         .select_from(GameRound)
-        .join(Game, Game.id == GameRound.game_id)
         .where(GameRound.ai_confidence.is_not(None))
         .group_by(number)
         .order_by(number)
     )
-    rows = session.execute(filters.on_rounds(query)).all()
+    rows = session.execute(filters.on_rounds(query, join_games=True)).all()
     return [
         CalibrationBin(
             low=int(row[0]) / BINS,

@@ -84,12 +84,11 @@ def time_to_guess(session: Session, filters: Filters) -> list[Hits]:
     query = (
         select(bucket, *_human_hits())
         .select_from(GameRound)
-        .join(Game, Game.id == GameRound.game_id)
         .where(GameRound.seconds.is_not(None))
         .group_by(bucket)
         .order_by(bucket)
     )
-    rows = session.execute(filters.on_rounds(query)).all()
+    rows = session.execute(filters.on_rounds(query, join_games=True)).all()
     return [Hits(SECONDS_LABELS[int(row[0])], *(int(v or 0) for v in row[1:])) for row in rows]
 
 
@@ -105,11 +104,10 @@ def learning(session: Session, filters: Filters) -> list[RoundHits]:
             _count(GameRound.player_points >= 1),
         )
         .select_from(GameRound)
-        .join(Game, Game.id == GameRound.game_id)
         .group_by(GameRound.round_number, GameRound.after_truth_heatmap)
         .order_by(GameRound.round_number, GameRound.after_truth_heatmap)
     )
-    query = filters.on_rounds(query)
+    query = filters.on_rounds(query, join_games=True)
     return [
         RoundHits(
             group=f"round {row[0]}",

@@ -65,8 +65,11 @@ def upgrade() -> None:
                 "after_truth_heatmap", sa.Boolean(), nullable=False, server_default=sa.false()
             )
         )
-    op.create_index("ix_rounds_truth", "rounds", ["truth"])
     op.create_index("ix_rounds_truth_make_game_id", "rounds", ["truth_make", "game_id"])
+    op.create_index(
+        "ix_rounds_car_figures", "rounds", ["truth", "player_points", "ai_points", "ai_confidence"]
+    )
+    op.create_index("ix_rounds_answer_makes", "rounds", ["truth_make", "guess_make", "ai_make"])
     _backfill()
 
 
@@ -128,8 +131,9 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rounds_answer_makes", "rounds")
+    op.drop_index("ix_rounds_car_figures", "rounds")
     op.drop_index("ix_rounds_truth_make_game_id", "rounds")
-    op.drop_index("ix_rounds_truth", "rounds")
     with op.batch_alter_table("rounds") as rounds:
         for column in (
             "after_truth_heatmap",
