@@ -65,6 +65,7 @@ SEED = 20261205
 DAYS = 90
 LAST_DAY = date(2026, 11, 30)  # fixed, so that every run writes the same rows
 ROUNDS_PER_GAME = 5  # the target average: --games 200000 gives 1,000,000 rounds
+TALLIES = ("human_exact", "human_make", "ai_exact", "ai_make")  # the games row's hit counts
 GOAL_P95_MS = 500.0
 GOAL_CALLBACK_BYTES = 300_000
 ANALYST, PASSWORD = "bench-analyst", "correct horse battery"
@@ -234,6 +235,15 @@ def generate(games: int, seed: int = SEED) -> Generated:
     # The games' own figures follow from their rounds.
     player_score = np.bincount(game_of, player_points, games).astype(np.int64)
     ai_score = np.bincount(game_of, ai_points, games).astype(np.int64)
+    tallies = {
+        name: np.bincount(game_of, hits.astype(np.int64), games).astype(np.int64)
+        for name, hits in (
+            ("human_exact", player_points >= 2),
+            ("human_make", player_points >= 1),
+            ("ai_exact", ai_points >= 2),
+            ("ai_make", ai_points >= 1),
+        )
+    }
     busy = np.bincount(game_of, seconds + 6.0, games)  # guessing plus reading the answer
     ended = started + (busy * 1_000_000).astype(np.int64) + 20_000_000
     winner = np.where(player_score > ai_score, 0, np.where(ai_score > player_score, 1, 2))
@@ -256,6 +266,7 @@ def generate(games: int, seed: int = SEED) -> Generated:
             "ai_score": ai_score,
             "winner": winner,
             "kept": kept,
+            **tallies,
         },
         rounds={
             "game": game_of,
@@ -432,6 +443,7 @@ def fill(data: Generated) -> dict[str, float]:
             games["status"] == 0, np.array(["player", "ai", "draw"])[games["winner"]], null
         ).tolist(),
         _bools(games["kept"]),
+        *(_text(games[name]) for name in TALLIES),
     ]
     labels = np.array(data.labels, dtype=object)
     makes = np.array([data.makes[m] for m in data.label_make], dtype=object)
@@ -506,6 +518,7 @@ def fill(data: Generated) -> dict[str, float]:
                 "ai_score",
                 "winner",
                 "kept_by_guest",
+                *TALLIES,
             ],
             game_columns,
         )

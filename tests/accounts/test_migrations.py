@@ -105,9 +105,12 @@ def test_finished_games_keep_their_facts_across_the_analytics_migration(database
     migrations.upgrade(database_url)
     with engine.connect() as connection:
         game = connection.execute(
-            text("SELECT status, rounds_played, rounds_total, kept_by_guest FROM games")
+            text(
+                "SELECT status, rounds_played, rounds_total, kept_by_guest,"
+                " human_exact, human_make, ai_exact, ai_make FROM games"
+            )
         ).one()
-        assert tuple(game) == ("finished", 1, 1, False)
+        assert tuple(game) == ("finished", 1, 1, False, 1, 1, 0, 0)
         row = connection.execute(
             text(
                 "SELECT truth_make, guess_make, ai_guess, ai_make, ai_confidence, ai_top5_hit,"

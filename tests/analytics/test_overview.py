@@ -58,3 +58,16 @@ def test_players_and_guests_get_nothing(analytics_app: Analytics) -> None:
             "state": [],
         }
         assert client.http.post("/_dash-update-component", json=body).status_code == status
+
+
+def test_accuracy_from_game_tallies_equals_counting_rounds(analytics_app: Analytics) -> None:
+    """The overview sums each game's tallies; counting the rounds one by one gives the same."""
+    from cargame.accounts.db import db_session
+    from cargame.analytics import overview
+    from cargame.analytics.filters import Filters
+
+    with analytics_app.app.server.app_context(), db_session() as session:
+        for by in ("mode", "model_version"):
+            fast = overview.accuracy(session, Filters(), by)
+            slow = overview.accuracy_from_rounds(session, Filters(), by)
+            assert fast == slow and sum(row.rounds for row in fast) == 13

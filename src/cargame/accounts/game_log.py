@@ -59,6 +59,19 @@ def round_row(game: GameData, number: int) -> GameRound:
     )
 
 
+def tallies(game: GameData) -> dict[str, int]:
+    """Scores and hits (exact model, right make) of the played rounds, as a games row keeps."""
+    played = game.played_rounds
+    return {
+        "player_score": game.player_score,
+        "ai_score": game.ai_score,
+        "human_exact": sum(r.player_points >= 2 for r in played),
+        "human_make": sum(r.player_points >= 1 for r in played),
+        "ai_exact": sum(r.ai_points >= 2 for r in played),
+        "ai_make": sum(r.ai_points >= 1 for r in played),
+    }
+
+
 def start(session: Session, game: GameData, user_id: int | None, mode: str) -> bool:
     """Record a game as "started"; False when it was recorded already."""
     if mode not in MODES:
@@ -93,9 +106,7 @@ def record_round(session: Session, game: GameData, number: int) -> None:
         stored.truth_heatmap_shown = game_round.truth_heatmap_shown
     played = len(game.played_rounds)
     session.execute(
-        update(Game)
-        .where(Game.id == game.game_id)
-        .values(rounds_played=played, player_score=game.player_score, ai_score=game.ai_score)
+        update(Game).where(Game.id == game.game_id).values(rounds_played=played, **tallies(game))
     )
     _commit_once(session, GameRound, (game.game_id, number))
 
@@ -119,9 +130,8 @@ def finish(session: Session, game: GameData) -> bool:
             finished_at=finished_at,
             abandoned_at=None,
             rounds_played=len(game.played_rounds),
-            player_score=game.player_score,
-            ai_score=game.ai_score,
             winner=game.winner,
+            **tallies(game),
         )
     )
     session.commit()

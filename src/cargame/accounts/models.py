@@ -121,6 +121,11 @@ class Game(Base):
     player_score: Mapped[int] = mapped_column(default=0)
     ai_score: Mapped[int] = mapped_column(default=0)
     winner: Mapped[str | None] = mapped_column(String(8))
+    # Hits over the played rounds, kept with each round: per-day accuracy sums games, not rounds.
+    human_exact: Mapped[int] = mapped_column(default=0)
+    human_make: Mapped[int] = mapped_column(default=0)
+    ai_exact: Mapped[int] = mapped_column(default=0)
+    ai_make: Mapped[int] = mapped_column(default=0)
     kept_by_guest: Mapped[bool] = mapped_column(default=False)  # played as a guest, then kept
 
     user: Mapped[User | None] = relationship(back_populates="games")

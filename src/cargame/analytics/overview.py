@@ -88,7 +88,40 @@ def registered_players(session: Session, filters: Filters) -> int:
 
 
 def accuracy(session: Session, filters: Filters, by: GroupBy = "mode") -> list[Accuracy]:
-    """Per day and mode (or model version): rounds and exact/make hits of human and AI."""
+    """Per day and mode (or model version): rounds and exact/make hits of human and AI.
+
+    Without a make filter the games' own tallies are summed (one row per game, not per round);
+    a make filter needs the rounds of that make.
+    """
+    if filters.makes:
+        return accuracy_from_rounds(session, filters, by)
+    day = func.date(Game.started_at).label("day")
+    group = Game.mode if by == "mode" else cast(Game.model_version, Integer)
+    query = (
+        select(
+            day,
+            group,
+            func.sum(Game.rounds_played),
+            func.sum(Game.human_exact),
+            func.sum(Game.human_make),
+            func.sum(Game.ai_exact),
+            func.sum(Game.ai_make),
+        )
+        .where(Game.rounds_played > 0)
+        .group_by(day, group)
+        .order_by(day, group)
+    )
+    rows = session.execute(filters.on_games(query)).all()
+    return [
+        Accuracy(as_date(row[0]), _group_name(by, row[1]), *(int(v or 0) for v in row[2:]))
+        for row in rows
+    ]
+
+
+def accuracy_from_rounds(
+    session: Session, filters: Filters, by: GroupBy = "mode"
+) -> list[Accuracy]:
+    """`accuracy` counted round by round (what a make filter needs)."""
     day = func.date(Game.started_at).label("day")
     group = Game.mode if by == "mode" else cast(Game.model_version, Integer)
     query = (

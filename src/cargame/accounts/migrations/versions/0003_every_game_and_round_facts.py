@@ -22,6 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 LABEL = sa.String(length=200)
+TALLIES = ("human_exact", "human_make", "ai_exact", "ai_make")
 
 
 def upgrade() -> None:
@@ -39,6 +40,8 @@ def upgrade() -> None:
         games.add_column(
             sa.Column("kept_by_guest", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        for tally in TALLIES:
+            games.add_column(sa.Column(tally, sa.Integer(), nullable=False, server_default="0"))
         games.alter_column("finished_at", existing_type=sa.DateTime(), nullable=True)
         games.alter_column("winner", existing_type=sa.String(8), nullable=True)
         games.create_check_constraint(
@@ -80,7 +83,11 @@ def _make(label: str | None) -> str | None:
 def _backfill() -> None:
     connection = op.get_bind()
     games = sa.table(
-        "games", sa.column("id"), sa.column("rounds_total"), sa.column("rounds_played")
+        "games",
+        sa.column("id"),
+        sa.column("rounds_total"),
+        sa.column("rounds_played"),
+        *(sa.column(tally) for tally in TALLIES),
     )
     rounds = sa.table(
         "rounds",
@@ -95,6 +102,8 @@ def _backfill() -> None:
         sa.column("ai_make"),
         sa.column("ai_confidence"),
         sa.column("ai_top5_hit"),
+        sa.column("player_points"),
+        sa.column("ai_points"),
     )
     rows = connection.execute(
         sa.select(
@@ -103,13 +112,20 @@ def _backfill() -> None:
             rounds.c.truth,
             rounds.c.guess,
             rounds.c.ai_top5,
+            rounds.c.player_points,
+            rounds.c.ai_points,
         )
     ).all()
-    counts: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {}
     for row in rows:
         top5: list[dict[str, Any]] = list(row.ai_top5 or [])
         first = top5[0] if top5 else {}
-        counts[row.game_id] = counts.get(row.game_id, 0) + 1
+        tally = counts.setdefault(row.game_id, dict.fromkeys(("rounds", *TALLIES), 0))
+        tally["rounds"] += 1
+        tally["human_exact"] += row.player_points >= 2
+        tally["human_make"] += row.player_points >= 1
+        tally["ai_exact"] += row.ai_points >= 2
+        tally["ai_make"] += row.ai_points >= 1
         connection.execute(
             rounds.update()
             .where(rounds.c.game_id == row.game_id, rounds.c.round_number == row.round_number)
@@ -122,11 +138,12 @@ def _backfill() -> None:
                 ai_top5_hit=any(entry.get("label") == row.truth for entry in top5),
             )
         )
-    for game_id, count in counts.items():
+    for game_id, tally in counts.items():
+        rounds_count = tally.pop("rounds")
         connection.execute(
             games.update()
             .where(games.c.id == game_id)
-            .values(rounds_total=count, rounds_played=count)
+            .values(rounds_total=rounds_count, rounds_played=rounds_count, **tally)
         )
 
 
@@ -154,5 +171,7 @@ def downgrade() -> None:
         games.drop_constraint(op.f("ck_games_status"), type_="check")
         games.alter_column("winner", existing_type=sa.String(8), nullable=False)
         games.alter_column("finished_at", existing_type=sa.DateTime(), nullable=False)
-        for column in ("kept_by_guest", "rounds_played", "rounds_total", "abandoned_at", "status"):
+        for column in (*TALLIES, "kept_by_guest", "rounds_played", "rounds_total"):
+            games.drop_column(column)
+        for column in ("abandoned_at", "status"):
             games.drop_column(column)
