@@ -3,11 +3,12 @@ AI accuracy over time by mode or model version."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, Row, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from cargame.accounts.models import Game, GameRound
@@ -111,11 +112,7 @@ def accuracy(session: Session, filters: Filters, by: GroupBy = "mode") -> list[A
         .group_by(day, group)
         .order_by(day, group)
     )
-    rows = session.execute(filters.on_games(query)).all()
-    return [
-        Accuracy(as_date(row[0]), _group_name(by, row[1]), *(int(v or 0) for v in row[2:]))
-        for row in rows
-    ]
+    return _accuracy_rows(session.execute(filters.on_games(query)).all(), by)
 
 
 def accuracy_from_rounds(
@@ -139,7 +136,11 @@ def accuracy_from_rounds(
         .group_by(day, group)
         .order_by(day, group)
     )
-    rows = session.execute(filters.on_rounds(query)).all()
+    return _accuracy_rows(session.execute(filters.on_rounds(query)).all(), by)
+
+
+def _accuracy_rows(rows: Sequence[Row[Any]], by: GroupBy) -> list[Accuracy]:
+    """(day, group, rounds, human exact, human make, AI exact, AI make) rows as Accuracy."""
     return [
         Accuracy(as_date(row[0]), _group_name(by, row[1]), *(int(v or 0) for v in row[2:]))
         for row in rows
