@@ -85,6 +85,16 @@ class DashClient:
         assert response["shell-navigate"]["href"] == "/attempt", response
         return response["shell-game"]["data"]
 
+    def play(self, guesses: list[tuple[str, str]], rounds: int = 5, finish: bool = True) -> str:
+        """Start a game and lock in these guesses, going on after each (after the last round
+        only when `finish`); returns the store's pointer."""
+        pointer = self.start_game()
+        for number, (make, model) in enumerate(guesses, start=1):
+            self.lock_in(pointer, make, model)
+            if number < rounds or finish:
+                self.next_round(pointer)
+        return pointer
+
     def lock_in(self, pointer: str, make: str | None, model: str | None) -> dict[str, Any]:
         return self.callback(
             {"attempt-submit.n_clicks": 1},

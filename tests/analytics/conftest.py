@@ -57,12 +57,7 @@ def sign_in(client: DashClient, username: str) -> None:
 
 def play(client: DashClient, guesses: list[tuple[str, str]], finish: bool = True) -> str:
     """A game with these guesses (fewer than five: left unfinished)."""
-    pointer = client.start_game()
-    for number, (make, model) in enumerate(guesses, start=1):
-        client.lock_in(pointer, make, model)
-        if number < ROUNDS or finish:
-            client.next_round(pointer)
-    return pointer
+    return client.play(guesses, ROUNDS, finish)
 
 
 @pytest.fixture

@@ -16,12 +16,9 @@ from .conftest import login, register, signed_in_as, submit
 ROUNDS = 5
 
 
-def _play(player: DashClient, rounds: int = ROUNDS) -> str:
-    pointer = player.start_game()
-    for _ in range(rounds):
-        player.lock_in(pointer, "Audi", "A4")
-        player.next_round(pointer)
-    return pointer
+def _play(client: DashClient, rounds: int = ROUNDS) -> str:
+    """Start a game and play `rounds` rounds of it, guessing an Audi A4; returns the pointer."""
+    return client.play([("Audi", "A4")] * rounds)
 
 
 def _profile(player: DashClient) -> str:

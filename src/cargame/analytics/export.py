@@ -88,7 +88,9 @@ def batches(session: Session, filters: Filters, key: bytes) -> Iterator[list[tup
     """The export's rows, `BATCH_ROWS` at a time, with the user id replaced by a pseudonym."""
     result = session.execute(_query(filters).execution_options(yield_per=BATCH_ROWS))
     for partition in result.partitions():
-        yield [(row[0], pseudonym(row[1], key), *row[2:]) for row in partition]
+        # One HMAC per player in the batch, not one per round.
+        names = {user_id: pseudonym(user_id, key) for user_id in {row[1] for row in partition}}
+        yield [(row[0], names[row[1]], *row[2:]) for row in partition]
 
 
 def csv_chunks(rows: Iterator[list[tuple[Any, ...]]]) -> Iterator[str]:
