@@ -15,6 +15,7 @@ from typing import Literal
 
 from flask import Flask, current_app
 
+from cargame.booth.settings import BoothSettings
 from cargame.config import Config
 from cargame.domain.catalog import MANIFEST, Catalog, CatalogImage
 from cargame.domain.rounds import GameSettings, Progress
@@ -137,11 +138,12 @@ class WebRuntime:
     media: MediaStore
     shelf: CatalogShelf
     progress: ProgressBoard
+    booth_settings: BoothSettings
 
     @property
     def booth(self) -> bool:
         """True on a shared kiosk screen (`[web] booth`): one stranger after another plays."""
-        return bool(self.config.get("web", "booth"))
+        return self.booth_settings.enabled
 
     @property
     def mode(self) -> GameMode:
@@ -159,6 +161,7 @@ def init_app(server: Flask, config: Config) -> WebRuntime:
         media=media,
         shelf=CatalogShelf(config.path("catalog"), media),
         progress=ProgressBoard(state.create_storage(config, "progress")),
+        booth_settings=BoothSettings.from_config(config),
     )
     server.extensions[EXTENSION] = created
     return created
