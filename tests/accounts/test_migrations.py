@@ -15,7 +15,7 @@ from cargame.accounts.db import create_db_engine, database_url
 from cargame.accounts.models import Base
 from cargame.config import Config
 
-TABLES = {"users", "games", "rounds"}
+TABLES = {"users", "games", "rounds", "booth_names"}
 
 
 def _tables_and_revision(url: str) -> tuple[set[str], str | None]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -25,6 +27,7 @@ WINNERS = ("player", "ai", "draw")
 STATUSES = ("started", "finished", "abandoned")
 USERNAME_MAX_LENGTH = 32
 LABEL_MAX_LENGTH = 200  # "Make/Model" labels; Stanford Cars' longest is under 60 characters
+BOOTH_NAME_MAX_LENGTH = 24  # a 16-character nickname plus a " 2"-style suffix, with room
 
 
 def utc_now() -> datetime:
@@ -176,3 +179,16 @@ class GameRound(Base):
     after_truth_heatmap: Mapped[bool] = mapped_column(default=False)  # opened in an earlier round
 
     game: Mapped[Game] = relationship(back_populates="rounds")
+
+
+class BoothName(Base):
+    """The nickname a booth player gave a finished game, unique on the fair's day."""
+
+    __tablename__ = "booth_names"
+    __table_args__ = (UniqueConstraint("day", "name"),)
+
+    game_id: Mapped[str] = mapped_column(
+        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date)  # in `[booth] timezone`, not UTC
+    name: Mapped[str] = mapped_column(String(BOOTH_NAME_MAX_LENGTH))
