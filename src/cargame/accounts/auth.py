@@ -24,12 +24,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from cargame.accounts import admin, passwords, throttle
+from cargame.accounts import admin, booth_claims, claim_pages, passwords, throttle
 from cargame.accounts.db import db_session, init_database
 from cargame.accounts.game_records import abandon_current_game, keep_game, session_key
 from cargame.accounts.guard import register_callback_guard
 from cargame.accounts.models import User
 from cargame.accounts.sessions import revoke_current_session
+from cargame.booth.settings import BoothSettings
 from cargame.config import Config
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,11 @@ def _sign_in(user: User, keep: str | None) -> ResponseReturnValue:
     _leave_open_game()  # the new session cannot reach it any more
     fresh_session()
     login_user(user, remember=False)  # never a remember-me cookie: the booth screen is shared
+    if booth_claims.is_claim_token(keep):
+        # From a booth QR link on the player's own phone: the link is the proof, not the session.
+        if not booth_claims.claim(keep, user.id):
+            return redirect(url_for("claims.claim_page", token=keep))  # says why it refused
+        return redirect(next_page)
     keep_game(keep, previous, user.id)  # only the game the guest asked to keep, if any
     return redirect(next_page)
 
@@ -255,6 +261,8 @@ def register_accounts(
     manager.login_message = "Please sign in to see this page."
     manager.user_loader(_load_user)
     server.register_blueprint(blueprint)
+    server.config[booth_claims.MAX_AGE_KEY] = BoothSettings.from_config(config).claim_link_seconds
+    server.register_blueprint(claim_pages.blueprint)
     admin.register(server)
     throttle.init_app(server, config, blueprint, "accounts.login")
     server.register_error_handler(RateLimitExceeded, _paused)
