@@ -9,10 +9,12 @@ from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
 
 from cargame.domain.game import GameData
-from cargame.web import ids, services, state
+from cargame.web import booth_kiosk, ids, services, state
+from cargame.web.components import booth
 from cargame.web.components import widgets as ui
 from cargame.web.layouts import staged_layout
 from cargame.web.media import media_url
+from cargame.web.runtime import runtime_of
 
 PATH = "/attempt"
 
@@ -42,7 +44,13 @@ def layout(current, view):
                         lg=7,
                         className="mb-4",
                     ),
-                    dbc.Col(_guess_form(services.makes_of(current)), lg=5, className="mb-4"),
+                    dbc.Col(
+                        _tile_form(services.makes_of(current))
+                        if services.is_booth()
+                        else _guess_form(services.makes_of(current)),
+                        lg=5,
+                        className="mb-4",
+                    ),
                 ]
             ),
         ]
@@ -87,9 +95,60 @@ def _guess_form(make_options):
     )
 
 
+def _tile_form(makes):
+    """The booth's touch-first guess: tap a make, then one of its models (with its picture)."""
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Your guess", className="h4 mb-3"),
+                html.Div("Make", className="fw-semibold fs-5 mb-2", id="attempt-make-label"),
+                booth.tiles(ids.ATTEMPT_MAKE, booth.make_options(makes)),
+                html.Div(
+                    "Tap a make to see its models",
+                    id=ids.ATTEMPT_MODEL_HINT,
+                    className="fw-semibold fs-5 mt-4 mb-2",
+                ),
+                booth.tiles(ids.ATTEMPT_MODEL, []),
+                dbc.Button(
+                    "Lock in my guess",
+                    id=ids.ATTEMPT_SUBMIT,
+                    color="primary",
+                    size="lg",
+                    className="w-100 mt-4 booth-touch",
+                ),
+                html.Div(id=ids.ATTEMPT_MESSAGE, role="alert", className="mt-3"),
+            ]
+        ),
+        className="shadow-sm border-0 h-100",
+    )
+
+
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
+    if runtime_of(app.server).booth:
+        _register_tile_callback(app)
+    else:
+        _register_dropdown_callback(app)
+    _register_lock_in(app)
 
+
+def _register_tile_callback(app: DashProxy) -> None:
+    @app.callback(
+        Output(ids.ATTEMPT_MODEL, "options"),
+        Output(ids.ATTEMPT_MODEL, "value"),
+        Output(ids.ATTEMPT_MODEL_HINT, "children"),
+        Input(ids.ATTEMPT_MAKE, "value"),
+        State(ids.GAME_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    def offer_model_tiles(make: str | None, game: GameData | None) -> tuple[object, ...]:
+        models = booth_kiosk.model_tiles(state.as_game(game), make)
+        if not models:
+            return [], None, "Tap a make to see its models"
+        return booth.model_options(models), None, f"Which {make}?"
+
+
+def _register_dropdown_callback(app: DashProxy) -> None:
     @app.callback(
         Output(ids.ATTEMPT_MODEL, "options"),
         Output(ids.ATTEMPT_MODEL, "value"),
@@ -105,6 +164,8 @@ def register_callbacks(app: DashProxy) -> None:
             return [], None, True, "Choose a make first"
         return models, None, False, f"Choose a {make} model"
 
+
+def _register_lock_in(app: DashProxy) -> None:
     @app.callback(
         Output(ids.GAME_STORE, "data"),
         Output(ids.NAVIGATE, "href"),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 from dash_extensions.enrich import DashProxy
 
 from cargame.domain.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS
-from cargame.web import ids, services
+from cargame.web import booth_kiosk, ids, services
+from cargame.web.components import booth
 from cargame.web.components import widgets as ui
 from cargame.web.components.start import register_start_callback, start_controls
+from cargame.web.runtime import runtime_of
 
 dash.register_page(__name__, path="/", title=ui.APP_TITLE, name="Play")
 
@@ -18,6 +20,11 @@ dash.register_page(__name__, path="/", title=ui.APP_TITLE, name="Play")
 def layout(game=None, notice=None, **_query):
     current = services.game_in_progress(game)
     rounds = services.rounds_per_game()
+    if services.is_booth() and current is None:
+        kiosk = booth_kiosk.settings()
+        return booth.attract_screen(
+            booth_kiosk.attract_view(), ids.ATTRACT_STARTER, rounds, kiosk.attract_seconds
+        )
     return html.Div(
         [
             ui.notice(notice),
@@ -112,3 +119,19 @@ def _scoring(rounds):
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
     register_start_callback(app, ids.HOME_STARTER)
+    if runtime_of(app.server).booth:
+        register_start_callback(
+            app, ids.ATTRACT_STARTER, busy=("className", "attract attract-busy", "attract")
+        )
+        # The slides cycle in the browser; after a while the page reloads for fresh figures.
+        app.clientside_callback(
+            """function (ticks, deck) {
+                if (!deck) { return window.dash_clientside.no_update; }
+                if (ticks && ticks >= deck.reload_after) { window.location.reload(); }
+                return "attract-deck show-" + ((ticks || 0) % (deck.slides || 1));
+            }""",
+            Output(ids.ATTRACT_DECK, "className"),
+            Input(ids.ATTRACT_TICK, "n_intervals"),
+            State(ids.ATTRACT_COUNT, "data"),
+            prevent_initial_call=True,
+        )

@@ -10,7 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.keys import Keys
 
@@ -51,7 +54,7 @@ def click(browser: Any, selector: str, attempts: int = 3) -> None:
     """Scroll the element to the middle of the window, then click it like a mouse would.
 
     A callback may replace the element meanwhile (the header's account menu is rendered again
-    on every page change); then the new one is clicked.
+    on every page change), or a late layout shift may move it; then it is clicked again.
     """
     for attempt in range(1, attempts + 1):
         element = browser.wait_for_element(selector, timeout=BROWSER_TIMEOUT)
@@ -60,7 +63,9 @@ def click(browser: Any, selector: str, attempts: int = 3) -> None:
             time.sleep(0.2)
             element.click()
             return
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementClickInterceptedException):
+            # Replaced meanwhile, or moved by a late layout shift (a chart that finished
+            # rendering): find it again, scroll again, click again.
             if attempt == attempts:
                 raise
 
@@ -106,6 +111,43 @@ def play_to_the_end(browser: Any) -> tuple[str, str]:
     start(browser)
     for make, model in GUESSES:
         guess_with_keyboard(browser, make, model)
+        click(browser, f"#{ids.RESULT_NEXT}")
+    browser.wait_for_element("#finish-you", timeout=BROWSER_TIMEOUT)
+    return browser.find_element("#finish-you").text, browser.find_element("#finish-ai").text
+
+
+def tap_tile(browser: Any, group: str, text: str) -> None:
+    """Tap the tile labelled `text` in a booth tile group (`group` is the radio group's id)."""
+    selector = f"#{group} label"
+
+    def find() -> Any:
+        for label in browser.driver.find_elements("css selector", selector):
+            if label.text.strip().endswith(text):
+                return label
+        return None
+
+    deadline = time.monotonic() + BROWSER_TIMEOUT
+    while (label := find()) is None:
+        assert time.monotonic() < deadline, f"no {text!r} tile in #{group}"
+        time.sleep(0.1)
+    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", label)
+    label.click()
+
+
+def guess_with_tiles(browser: Any, make: str, model: str) -> None:
+    """The booth's touch-first guess: tap the make tile, the model tile, then lock in."""
+    browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=BROWSER_TIMEOUT)
+    tap_tile(browser, ids.ATTEMPT_MAKE, make)
+    browser.wait_for_contains_text(f"#{ids.ATTEMPT_MODEL_HINT}", make, BROWSER_TIMEOUT)
+    tap_tile(browser, ids.ATTEMPT_MODEL, model)
+    click(browser, f"#{ids.ATTEMPT_SUBMIT}")
+
+
+def play_at_the_booth(browser: Any) -> tuple[str, str]:
+    """Touch the attract screen, guess every round with tiles; the final score (you, AI)."""
+    click(browser, f"#{ids.ATTRACT_SCREEN}")
+    for make, model in GUESSES:
+        guess_with_tiles(browser, make, model)
         click(browser, f"#{ids.RESULT_NEXT}")
     browser.wait_for_element("#finish-you", timeout=BROWSER_TIMEOUT)
     return browser.find_element("#finish-you").text, browser.find_element("#finish-ai").text

@@ -9,6 +9,7 @@ registers its callbacks on this app through its `register_callbacks(app)`.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
@@ -166,7 +167,8 @@ def create_dash(server: Flask, config: Config, transform: ServersideOutputTransf
         serve_locally=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = shell.shell
+    kiosk = runtime.runtime_of(server).booth_settings
+    app.layout = functools.partial(shell.shell, kiosk.enabled, kiosk.accounts)
     return app
 
 

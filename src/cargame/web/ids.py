@@ -65,9 +65,17 @@ HOME_PROGRESS = HOME_STARTER.progress
 HOME_ERROR = HOME_STARTER.error
 HOME_ERROR_TEXT = HOME_STARTER.error_text
 
+# / on a booth kiosk: the attract screen, one big start button
+ATTRACT_STARTER = Starter("attract", button="screen")
+ATTRACT_SCREEN = ATTRACT_STARTER.start
+ATTRACT_DECK = component_id("attract", "deck")  # the cycling slides
+ATTRACT_TICK = component_id("attract", "tick")
+ATTRACT_COUNT = component_id("attract", "count")  # slides, and after how many ticks to reload
+
 # /attempt
 ATTEMPT_MAKE = component_id("attempt", "make")
 ATTEMPT_MODEL = component_id("attempt", "model")
+ATTEMPT_MODEL_HINT = component_id("attempt", "model-hint")  # booth tiles: what to tap next
 ATTEMPT_SUBMIT = component_id("attempt", "submit")
 ATTEMPT_MESSAGE = component_id("attempt", "message")
 
@@ -88,6 +96,16 @@ FINISH_ERROR_TEXT = FINISH_STARTER.error_text
 FINISH_SAVED = component_id("finish", "saved")  # "Saved to your history", or how to save it
 FINISH_KEEP = component_id("finish", "keep")  # a guest's "Register and keep it"
 FINISH_NEXT_PLAYER = component_id("finish", "next-player")  # booth mode: clear the screen
+FINISH_NICKNAME = component_id("finish", "nickname")  # booth: a name for today's board
+FINISH_NICKNAME_SAVE = component_id("finish", "nickname-save")
+FINISH_NICKNAME_MESSAGE = component_id("finish", "nickname-message")
+FINISH_CLAIM_QR = component_id("finish", "claim-qr")  # booth: "take your score home"
+
+# Booth kiosk, on every game page: the idle watcher and its "Still playing?" countdown
+BOOTH_IDLE = component_id("booth", "idle")
+BOOTH_IDLE_PROMPT = component_id("booth", "idle-prompt")
+BOOTH_IDLE_COUNT = component_id("booth", "idle-count")
+BOOTH_RESET_FORM = component_id("booth", "reset")
 
 # /showroom
 SHOWROOM_MAKES = component_id("showroom", "makes")

@@ -10,10 +10,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from dash import html
 from dash.development.base_component import Component
 
 from cargame.domain.game import GameData
-from cargame.web import state
+from cargame.web import booth_kiosk, state
+from cargame.web.components import booth
 from cargame.web.components.widgets import redirect_notice, unavailable
 from cargame.web.services import RecordsUnavailable
 
@@ -30,12 +32,20 @@ def staged_layout(path: str) -> Callable[[Render], Callable[..., Component]]:
             redirect = stage_redirect(game, current, path)
             if redirect is not None or current is None:
                 return redirect
-            return render(current, current.public_view())
+            page = render(current, current.public_view())
+            return with_idle_guard(page) if booth_kiosk.settings().enabled else page
 
         layout.__doc__ = render.__doc__
         return layout
 
     return decorate
+
+
+def with_idle_guard(page: Component) -> Component:
+    """A booth game page with the watcher that resets an abandoned screen (assets/booth.js)."""
+    kiosk = booth_kiosk.settings()
+    guard = booth.idle_guard(kiosk.idle_seconds, kiosk.countdown_seconds, booth_kiosk.reset_token())
+    return html.Div([page, guard])
 
 
 def stage_redirect(raw_pointer: object, game: GameData | None, path: str) -> Component | None:

@@ -170,3 +170,8 @@ def init_app(server: Flask, config: Config) -> WebRuntime:
 def runtime() -> WebRuntime:
     """The current app's runtime."""
     return current_app.extensions[EXTENSION]
+
+
+def runtime_of(server: Flask) -> WebRuntime:
+    """The runtime of `server`, outside a request (while the factory registers callbacks)."""
+    return server.extensions[EXTENSION]

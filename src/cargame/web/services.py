@@ -19,11 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from cargame.accounts import game_records, records
 from cargame.accounts.db import db_session
 from cargame.accounts.game_records import SaveStatus, keep_token, save_status
+from cargame.booth.names import NicknameError
 from cargame.clients.serving import ServingError
 from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError, make_label, split_label
 from cargame.domain.game import GameData, GameError
-from cargame.web import state
+from cargame.web import booth_board, booth_kiosk, state
 from cargame.web.media import media_url
 from cargame.web.runtime import runtime
 
@@ -54,6 +55,9 @@ class FinishView:
     signed_in: bool
     next_player_token: str | None  # the CSRF token of the booth's "Next player" form
     keep_token: str | None = None  # lets a guest keep this game by registering or signing in
+    take_home: booth_kiosk.TakeHome | None = None  # booth: the QR link to keep it on a phone
+    booth: bool = False
+    nickname: str | None = None  # booth: the game's name on today's board, once given
 
 
 @dataclass(frozen=True)
@@ -203,9 +207,34 @@ def finish_view(game: GameData) -> FinishView:
         # The game was not recorded either; the score page must still show.
         logger.exception("could not look up finished game %s", game.game_id)
         status = "unsaved"
-    token = generate_csrf() if is_booth() else None
-    keep = keep_token(game.game_id) if status == "claimable" else None
-    return FinishView(status, bool(current_user.is_authenticated), token, keep)
+    signed_in = bool(current_user.is_authenticated)
+    if not is_booth():
+        keep = keep_token(game.game_id) if status == "claimable" else None
+        return FinishView(status, signed_in, None, keep)
+    # A kiosk: "Next player", a name for today's board, and the game kept by QR on a phone
+    # (the kiosk's own sign-in forms only when `[booth] accounts` offers them).
+    accounts = booth_kiosk.settings().accounts
+    keep = keep_token(game.game_id) if status == "claimable" and accounts else None
+    take_home = booth_kiosk.take_home(game) if status == "claimable" else None
+    nickname = booth_kiosk.nickname_for(game.game_id) if status != "unsaved" else None
+    return FinishView(
+        status, signed_in, generate_csrf(), keep, take_home, booth=True, nickname=nickname
+    )
+
+
+def save_nickname(game: GameData | None, raw: object) -> tuple[str | None, str | None]:
+    """Name this browser's finished booth game on today's board: (name, None) or (None, why)."""
+    if game is None or game.stage != "finished" or not is_booth():
+        return None, "This game is over; start a new one to get on the board."
+    if not isinstance(raw, str) or not raw.strip():
+        return None, "Type a nickname first, or just leave it."
+    try:
+        return booth_board.set_nickname(game.game_id, raw), None
+    except NicknameError as error:
+        return None, str(error)
+    except SQLAlchemyError:
+        logger.exception("could not save the nickname of game %s", game.game_id)
+        return None, "The board is unavailable right now; your score still counts."
 
 
 def models_of(game: GameData | None, make: str | None) -> list[str]:

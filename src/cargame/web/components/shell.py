@@ -16,34 +16,56 @@ from cargame.web.components import account_menu
 from cargame.web.components.widgets import APP_TITLE
 
 
-def shell() -> Component:
-    """The app layout around every page: game store, navigator, header, page, footer."""
+def shell(kiosk: bool = False, accounts: bool = True) -> Component:
+    """The app layout around every page: game store, navigator, header, page, footer.
+
+    On a booth `kiosk` the header has no links out of the game, and no account menu unless the
+    kiosk offers `accounts`.
+    """
     return html.Div(
         [
             dcc.Store(id=ids.GAME_STORE, storage_type="session"),
             dcc.Location(id=ids.NAVIGATE, refresh="callback-nav"),
-            header(),
+            header(kiosk, accounts),
             html.Main(
-                dbc.Container(dash.page_container, className="py-4"),
+                dbc.Container(dash.page_container, className="py-4", fluid=True if kiosk else None),
                 id="main",
                 className="flex-grow-1",
             ),
-            footer(),
+            None if kiosk else footer(),
         ],
-        className="d-flex flex-column min-vh-100",
+        className="d-flex flex-column min-vh-100" + (" booth-kiosk" if kiosk else ""),
     )
 
 
-def header() -> Component:
+def header(kiosk: bool = False, accounts: bool = True) -> Component:
     """Brand, navigation, the running score and who is signed in."""
+    brand_mark = html.Span(className="brand-mark me-2", **{"aria-hidden": "true"})
+    if kiosk:
+        # Nothing that leads out of the game on a shared screen.
+        return dbc.Navbar(
+            dbc.Container(
+                [
+                    html.Span([brand_mark, APP_TITLE], className="navbar-brand fw-bold"),
+                    html.Div(
+                        scoreboard(None),
+                        id=ids.SCOREBOARD,
+                        role="status",
+                        **{"aria-live": "polite"},
+                    ),
+                    account_menu.account_menu() if accounts else None,
+                ],
+                fluid=True,
+                className="flex-wrap gap-2 booth-bar",
+            ),
+            color="dark",
+            dark=True,
+            className="shadow-sm",
+        )
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand(
-                    [html.Span(className="brand-mark me-2", **{"aria-hidden": "true"}), APP_TITLE],
-                    href="/",
-                    className="fw-bold",
-                ),
+                dbc.NavbarBrand([brand_mark, APP_TITLE], href="/", className="fw-bold"),
                 dbc.Nav(
                     [
                         dbc.NavItem(dbc.NavLink("Play", href="/", active="exact")),

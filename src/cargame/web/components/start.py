@@ -24,41 +24,55 @@ def start_controls(starter: ids.Starter, label: str, rounds: int) -> Component:
     return html.Div(
         [
             dbc.Button(label, id=starter.start, color="primary", size="lg", className="px-4"),
-            html.Div(
-                [
-                    dbc.Spinner(size="sm", color="primary", spinner_class_name="me-2"),
-                    f"Picking {count_word(rounds)} photos and letting the AI study them…",
-                    dbc.Progress(
-                        id=starter.progress_bar,
-                        value=0,
-                        striped=True,
-                        animated=True,
-                        className="mt-2 start-progress",
-                        style={"height": "0.75rem"},
-                    ),
-                    # Polls the preparation's steps; enabled only while a game is being prepared.
-                    dcc.Interval(id=starter.progress_tick, interval=300, disabled=True),
-                ],
-                id=starter.progress,
-                className="d-none text-body-secondary mt-3",
-                role="status",
-            ),
-            dbc.Alert(
-                [
-                    html.Div(id=starter.error_text),
-                    dbc.Button("Try again", id=starter.retry, color="danger", className="mt-2"),
-                ],
-                id=starter.error,
-                color="danger",
-                is_open=False,
-                className="mt-3 text-start",
-            ),
+            *start_feedback(starter, rounds),
         ]
     )
 
 
-def register_start_callback(app: DashProxy, starter: ids.Starter) -> None:
-    """Start (or retry starting) a game from this widget; errors go to its alert."""
+def start_feedback(starter: ids.Starter, rounds: int) -> list[Component]:
+    """What a start shows besides its button: progress while preparing, the error box."""
+    return [
+        html.Div(
+            [
+                dbc.Spinner(size="sm", color="primary", spinner_class_name="me-2"),
+                f"Picking {count_word(rounds)} photos and letting the AI study them…",
+                dbc.Progress(
+                    id=starter.progress_bar,
+                    value=0,
+                    striped=True,
+                    animated=True,
+                    className="mt-2 start-progress",
+                    style={"height": "0.75rem"},
+                ),
+                # Polls the preparation's steps; enabled only while a game is being prepared.
+                dcc.Interval(id=starter.progress_tick, interval=300, disabled=True),
+            ],
+            id=starter.progress,
+            className="d-none text-body-secondary mt-3",
+            role="status",
+        ),
+        dbc.Alert(
+            [
+                html.Div(id=starter.error_text),
+                dbc.Button("Try again", id=starter.retry, color="danger", className="mt-2"),
+            ],
+            id=starter.error,
+            color="danger",
+            is_open=False,
+            className="mt-3 text-start",
+        ),
+    ]
+
+
+def register_start_callback(
+    app: DashProxy, starter: ids.Starter, busy: tuple[str, object, object] | None = None
+) -> None:
+    """Start (or retry starting) a game from this widget; errors go to its alert.
+
+    While it runs the start button is disabled; `busy` = (property, running value, idle value)
+    names another property of the start element for elements that cannot be disabled.
+    """
+    prop, running_value, idle_value = busy or ("disabled", True, False)
 
     @app.callback(
         Output(ids.GAME_STORE, "data"),
@@ -68,7 +82,7 @@ def register_start_callback(app: DashProxy, starter: ids.Starter) -> None:
         Input(starter.start, "n_clicks"),
         Input(starter.retry, "n_clicks"),
         running=[
-            (Output(starter.start, "disabled"), True, False),
+            (Output(starter.start, prop), running_value, idle_value),
             (Output(starter.progress, "className"), PROGRESS_SHOWN, PROGRESS_HIDDEN),
             (Output(starter.progress_tick, "disabled"), False, True),
         ],
