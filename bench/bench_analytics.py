@@ -474,6 +474,12 @@ def fill(data: Generated) -> dict[str, float]:
         np.where(rounds["no_time"], null, _text(rounds["seconds"])).tolist(),
         _bools(rounds["heatmap"]),
         _bools(rounds["truth_heatmap"]),
+        # The game's facts that each round carries for the analytics filters.
+        np.where(games["booth"], "booth", "solo")[rounds["game"]].tolist(),
+        _text(games["version"][rounds["game"]]),
+        np.datetime_as_string(games["started_at"].astype("datetime64[us]"), unit="D")[
+            rounds["game"]
+        ].tolist(),
     ]
     times["generate text"] = time.perf_counter() - began
     log(f"text for {g_count:,} games and {r_count:,} rounds ready")
@@ -544,6 +550,9 @@ def fill(data: Generated) -> dict[str, float]:
                 "seconds",
                 "heatmap_shown",
                 "truth_heatmap_shown",
+                "mode",
+                "model_version",
+                "game_day",
             ],
             round_columns,
         )
@@ -1130,11 +1139,7 @@ def main(argv: list[str] | None = None) -> None:
             changes = filter_changes(session, make)
             matched = {
                 change: session.scalar(
-                    filters.on_rounds(
-                        select(func.count())
-                        .select_from(GameRound)
-                        .join(Game, Game.id == GameRound.game_id)
-                    )
+                    filters.on_rounds(select(func.count()).select_from(GameRound))
                 )
                 for change, filters in changes
             }

@@ -119,3 +119,49 @@ def test_finished_games_keep_their_facts_across_the_analytics_migration(database
         ).one()
         assert tuple(row) == ("Audi", "Audi", "BMW/M3", "BMW", 0.7, True, False)
     engine.dispose()
+
+
+def test_rounds_get_their_games_mode_version_and_day_in_the_filters_migration(
+    database_url: str,
+) -> None:
+    """Rounds stored before 0004 copy their game's mode, model version (unknown stays unknown)
+    and start day, as the analytics filters now read them."""
+    migrations.upgrade(database_url, "0003")
+    engine = create_db_engine(database_url)
+    games = [("late", "booth", 2, "2026-11-30 23:59:59"), ("early", "solo", None, "2026-12-01")]
+    with engine.begin() as connection:
+        for game_id, mode, version, started_at in games:
+            connection.execute(
+                text(
+                    "INSERT INTO games (id, mode, model_name, model_version, started_at,"
+                    " player_score, ai_score) VALUES (:id, :mode, 'cars', :version,"
+                    " :started_at, 0, 0)"
+                ),
+                {"id": game_id, "mode": mode, "version": version, "started_at": started_at},
+            )
+            for number in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO rounds (game_id, round_number, image_id, truth, ai_top5,"
+                        " player_points, ai_points, heatmap_shown) VALUES (:id, :number, 'img',"
+                        " 'Audi/A4', '[]', 0, 0, false)"
+                    ),
+                    {"id": game_id, "number": number},
+                )
+    migrations.upgrade(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT game_id, mode, model_version, game_day FROM rounds"
+                " ORDER BY game_id, round_number"
+            )
+        ).all()
+    engine.dispose()
+    days = [str(row[3]) for row in rows]  # a date on PostgreSQL, ISO text on SQLite
+    assert [tuple(row[:3]) for row in rows] == [
+        ("early", "solo", None),
+        ("early", "solo", None),
+        ("late", "booth", 2),
+        ("late", "booth", 2),
+    ]
+    assert days == ["2026-12-01", "2026-12-01", "2026-11-30", "2026-11-30"]

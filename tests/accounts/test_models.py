@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, select
@@ -85,6 +85,26 @@ def test_deleting_a_game_deletes_its_rounds_and_a_user_leaves_games_anonymous(
     with sessions() as session:
         assert session.scalars(select(GameRound.game_id).distinct()).all() == [kept.game_id]
         assert session.scalars(select(Game.user_id)).all() == [None]
+
+
+def test_rounds_carry_their_games_mode_version_and_utc_start_day(
+    sessions: sessionmaker[Session], make_game: Callable[..., GameData]
+) -> None:
+    """The analytics filters read these copies instead of joining games, whoever stores the
+    round (the game log, or a round added on its own); the day is the UTC one."""
+    evening_in_new_york = datetime(2026, 3, 1, 22, 30, tzinfo=timezone(timedelta(hours=-5)))
+    game = make_game(finished_at=evening_in_new_york)
+    with sessions() as session:
+        game_log.record_finished_game(session, game, None, "booth")
+        extra = {"image_id": "extra", "truth": "Audi/A4", "ai_top5": [], "player_points": 0}
+        session.add(GameRound(game_id=game.game_id, round_number=9, ai_points=0, **extra))
+        session.commit()
+    with sessions() as session:
+        copies = session.execute(
+            select(GameRound.mode, GameRound.model_version, GameRound.game_day)
+        ).all()
+    assert len(copies) == len(game.rounds) + 1
+    assert set(copies) == {("booth", 3, date(2026, 3, 2))}
 
 
 def test_winner_must_be_player_ai_or_draw(

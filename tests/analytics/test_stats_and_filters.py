@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts.models import Game
+from cargame.accounts.models import Game, GameRound
 from cargame.analytics.filters import FilterError, Filters
 from cargame.analytics.stats import CalibrationBin, expected_calibration_error, wilson
 
@@ -45,10 +45,13 @@ def test_the_end_day_is_included_to_its_last_microsecond(sessions: sessionmaker[
     plus_two = datetime(2026, 3, 3, 1, 30, tzinfo=timezone(timedelta(hours=2)))  # 23:30 UTC
     with sessions() as session:
         for game_id, started in (("last", last), ("next", next_midnight), ("tz", plus_two)):
-            add_game(session, game_id, [], started_at=started)
-        counted = select(func.count(Game.id))
-        kept = session.scalar(Filters(start=end, end=end).on_games(counted))
+            add_game(session, game_id, [{}], started_at=started)
+        only_that_day = Filters(start=end, end=end)
+        kept = session.scalar(only_that_day.on_games(select(func.count(Game.id))))
         assert kept == 2  # "last" and "tz"; not the next day's midnight
+        # Rounds are filtered by the copy of their game's start day, without games.
+        rounds = select(func.count()).select_from(GameRound)
+        assert session.scalar(only_that_day.on_rounds(rounds)) == 2
 
 
 @pytest.mark.parametrize(

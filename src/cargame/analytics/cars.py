@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
 from cargame.accounts.models import GameRound
@@ -45,8 +45,8 @@ def car_stats(session: Session, filters: Filters, preset: Preset = "all") -> lis
     Presets keep cars shown at least MIN_SHOWN times and order them by how strongly they fit.
     """
     shown = func.count()
-    human = func.sum(case((GameRound.player_points >= 2, 1), else_=0))
-    ai = func.sum(case((GameRound.ai_points >= 2, 1), else_=0))
+    human = func.count().filter(GameRound.player_points >= 2)
+    ai = func.count().filter(GameRound.ai_points >= 2)
     query = (
         select(
             GameRound.truth,
@@ -57,10 +57,10 @@ def car_stats(session: Session, filters: Filters, preset: Preset = "all") -> lis
             func.avg(GameRound.ai_confidence),
         )
         .select_from(GameRound)
-        .group_by(GameRound.truth, GameRound.truth_make)
+        .group_by(GameRound.truth_make, GameRound.truth)
     )
     query = _preset(query, preset, shown, human, ai)
-    rows = session.execute(filters.on_rounds(query, join_games=True)).all()
+    rows = session.execute(filters.on_rounds(query)).all()
     return [
         CarStats(
             label=str(row[0]),

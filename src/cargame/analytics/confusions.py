@@ -50,7 +50,7 @@ def _counted(session: Session, filters: Filters, truth: Any, guess: Any, **optio
     answers = select(truth.label("truth"), guess.label("guess")).select_from(GameRound)
     for condition in options.get("where", ()):
         answers = answers.where(condition)
-    named = filters.on_rounds(answers, join_games=True).subquery()
+    named = filters.on_rounds(answers).subquery()
     count = func.count()
     query = (
         select(named.c.truth, named.c.guess, count)

@@ -90,18 +90,17 @@ class Filters:
             query = query.where(Game.id.in_(shown))
         return query
 
-    @property
-    def about_games(self) -> bool:
-        """True when a filter reads the games table (dates, modes, model versions)."""
-        return bool(self.start or self.end or self.modes or self.model_versions)
-
-    def on_rounds(self, query: Query, join_games: bool = False) -> Query:
-        """`query` (rounds joined to games) restricted to these filters. With `join_games`, the
-        query selects from rounds alone and games are joined only when a filter needs them."""
-        if join_games and self.about_games:
-            query = query.join(Game, Game.id == GameRound.game_id)
-        games_only = Filters(self.start, self.end, self.modes, self.model_versions)
-        query = games_only.on_games(query)
+    def on_rounds(self, query: Query) -> Query:
+        """`query` (which selects from rounds) restricted to these filters. Each round carries
+        its game's mode, model version and start day, so no join to games is needed."""
+        if self.start:
+            query = query.where(GameRound.game_day >= self.start)
+        if self.end:
+            query = query.where(GameRound.game_day <= self.end)
+        if self.modes:
+            query = query.where(GameRound.mode.in_(self.modes))
+        if self.model_versions:
+            query = query.where(GameRound.model_version.in_(self.model_versions))
         if self.makes:
             query = query.where(GameRound.truth_make.in_(self.makes))
         return query

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
-from cargame.accounts.models import Game, GameRound
+from cargame.accounts.models import GameRound
 from cargame.analytics.filters import Filters
 from cargame.analytics.stats import CalibrationBin, wilson
 
@@ -31,7 +31,8 @@ class VersionQuality:
 
 
 def _count(condition: object) -> object:
-    return func.sum(case((condition, 1), else_=0))
+    """Rows where `condition` holds: count(*) FILTER (WHERE ...), cheaper than sum(CASE ...)."""
+    return func.count().filter(condition)
 
 
 def confidence_bin(confidence: object) -> object:
@@ -56,7 +57,7 @@ def calibration(session: Session, filters: Filters) -> list[CalibrationBin]:
         .group_by(number)
         .order_by(number)
     )
-    rows = session.execute(filters.on_rounds(query, join_games=True)).all()
+    rows = session.execute(filters.on_rounds(query)).all()
     return [
         CalibrationBin(
             low=int(row[0]) / BINS,
@@ -71,7 +72,7 @@ def calibration(session: Session, filters: Filters) -> list[CalibrationBin]:
 
 def versions(session: Session, filters: Filters) -> list[VersionQuality]:
     """Per model version: rounds, the AI's exact and right-make hits and its top-5 hits."""
-    version = cast(Game.model_version, Integer)
+    version = cast(GameRound.model_version, Integer)
     query = (
         select(
             version,
@@ -81,7 +82,6 @@ def versions(session: Session, filters: Filters) -> list[VersionQuality]:
             _count(GameRound.ai_top5_hit.is_(True)),
         )
         .select_from(GameRound)
-        .join(Game, Game.id == GameRound.game_id)
         .group_by(version)
         .order_by(version.is_(None), version)  # unknown version last, on every database
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Row, case, cast, func, select
+from sqlalchemy import Integer, Row, cast, func, select
 from sqlalchemy.orm import Session
 
 from cargame.accounts.models import Game, GameRound
@@ -52,7 +52,8 @@ class Accuracy:
 
 
 def _count(condition: object) -> object:
-    return func.sum(case((condition, 1), else_=0))
+    """Rows where `condition` holds: count(*) FILTER (WHERE ...), cheaper than sum(CASE ...)."""
+    return func.count().filter(condition)
 
 
 def as_date(value: object) -> date:
@@ -119,8 +120,8 @@ def accuracy_from_rounds(
     session: Session, filters: Filters, by: GroupBy = "mode"
 ) -> list[Accuracy]:
     """`accuracy` counted round by round (what a make filter needs)."""
-    day = func.date(Game.started_at).label("day")
-    group = Game.mode if by == "mode" else cast(Game.model_version, Integer)
+    day = GameRound.game_day.label("day")
+    group = GameRound.mode if by == "mode" else cast(GameRound.model_version, Integer)
     query = (
         select(
             day,
@@ -132,7 +133,6 @@ def accuracy_from_rounds(
             _count(GameRound.ai_points >= 1),
         )
         .select_from(GameRound)
-        .join(Game, Game.id == GameRound.game_id)
         .group_by(day, group)
         .order_by(day, group)
     )

@@ -65,7 +65,8 @@ class Conversion:
 
 
 def _count(condition: object) -> object:
-    return func.sum(case((condition, 1), else_=0))
+    """Rows where `condition` holds: count(*) FILTER (WHERE ...), cheaper than sum(CASE ...)."""
+    return func.count().filter(condition)
 
 
 def _human_hits() -> tuple[object, object, object]:
@@ -88,7 +89,7 @@ def time_to_guess(session: Session, filters: Filters) -> list[Hits]:
         .group_by(bucket)
         .order_by(bucket)
     )
-    rows = session.execute(filters.on_rounds(query, join_games=True)).all()
+    rows = session.execute(filters.on_rounds(query)).all()
     return [Hits(SECONDS_LABELS[int(row[0])], *(int(v or 0) for v in row[1:])) for row in rows]
 
 
@@ -107,7 +108,7 @@ def learning(session: Session, filters: Filters) -> list[RoundHits]:
         .group_by(GameRound.round_number, GameRound.after_truth_heatmap)
         .order_by(GameRound.round_number, GameRound.after_truth_heatmap)
     )
-    query = filters.on_rounds(query, join_games=True)
+    query = filters.on_rounds(query)
     return [
         RoundHits(
             group=f"round {row[0]}",

@@ -1,7 +1,7 @@
 """Booth nicknames: one per finished booth game, unique on the fair's day.
 
 Revision ID: 0005
-Revises: 0003 (for now: "0004", the analytics columns, is not in yet)
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"  # to become "0004" when the analytics migration lands
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
