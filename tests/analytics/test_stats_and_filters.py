@@ -1,4 +1,4 @@
-"""The maths against published values, and the filters' day boundaries in UTC."""
+"""The maths against published values, the filters' day boundaries in UTC, the filter choices."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cargame.accounts.models import Game, GameRound
 from cargame.analytics.filters import FilterError, Filters
+from cargame.analytics.options import FilterOptions, filter_options
 from cargame.analytics.stats import CalibrationBin, expected_calibration_error, wilson
 
-from .conftest import add_game
+from .conftest import DAY, add_game
+
+LATER = DAY + timedelta(days=3)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +55,20 @@ def test_the_end_day_is_included_to_its_last_microsecond(sessions: sessionmaker[
         # Rounds are filtered by the copy of their game's start day, without games.
         rounds = select(func.count()).select_from(GameRound)
         assert session.scalar(only_that_day.on_rounds(rounds)) == 2
+
+
+def test_filter_options_list_what_occurs(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        assert filter_options(session) == FilterOptions([], [], None, None)
+        add_game(session, "a", [{"truth": "Volvo/V60", "truth_make": "Volvo"}], model_version=3)
+        add_game(session, "b", [{}, {"truth": "?", "truth_make": ""}], started_at=LATER)
+        add_game(session, "c", [], model_version=None)
+        assert filter_options(session) == FilterOptions(
+            model_versions=[1, 3],
+            makes=["Audi", "Volvo"],
+            first_day=DAY.date(),
+            last_day=LATER.date(),
+        )
 
 
 @pytest.mark.parametrize(
