@@ -13,11 +13,11 @@ game's rounds_played, scores and winner are those of its rounds. Then VACUUM ANA
 Then it times every analytics query function that exists when it runs: `options.filter_options`
 and every public function of a `cargame.analytics` module taking `(session, filters, ...)`
 (Literal parameters are tried with each value: overview.accuracy by mode and by version),
-for six filter changes, each in a fresh session as the pages run them; fires each analytics
-page callback through the real app (Flask test client, signed in as an analyst) with no filters
-and measures the response JSON; and streams the CSV and Parquet exports of every round in a
-fresh subprocess each, sampling its resident memory. Goals (issue 9): p95 < 500 ms per view,
-callback JSON < 300 kB per view, export memory flat.
+for six filter changes, each in a fresh session as the pages run them (their work_mem, no
+JIT); fires each analytics page callback through the real app (Flask test client, signed in as
+an analyst) with no filters and measures the response JSON; and streams the CSV and Parquet
+exports of every round in a fresh subprocess each, sampling its resident memory. Goals (issue
+9): p95 < 500 ms per view, callback JSON < 300 kB per view, export memory flat.
 
 Prints markdown tables (progress goes to stderr) and writes nothing else; the database is
 dropped at the end unless --keep.
@@ -660,6 +660,15 @@ def filter_changes(session: Session, make: str) -> list[tuple[str, Filters]]:
     ]
 
 
+def tune_like_the_pages(connection: Any) -> None:
+    """Each transaction gets what the analytics pages set in theirs (`_tune` in
+    cargame/web/analytics_services.py): a bigger work_mem and no JIT."""
+    from cargame.web.analytics_services import ANALYTICS_WORK_MEM
+
+    connection.exec_driver_sql(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'")
+    connection.exec_driver_sql("SET LOCAL jit = off")
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest rank (the maximum of fewer than 20 values at p95)."""
     ordered = sorted(values)
@@ -1108,6 +1117,7 @@ def main(argv: list[str] | None = None) -> None:
         migrations.upgrade(BENCH_URL)
 
     engine = create_db_engine(BENCH_URL)
+    event.listen(engine, "begin", tune_like_the_pages)
     sessions = session_factory(engine)
     try:
         with sessions() as session:
