@@ -319,7 +319,11 @@ def _hardest_slide(hardest):
             className="attract-photos",
         ),
         html.P(
-            f"Only {hardest.hits} of {hardest.shown} players named it. Can you?",
+            (
+                f"None of {hardest.shown} players named it. Can you?"
+                if hardest.hits == 0
+                else f"Only {hardest.hits} of {hardest.shown} players named it. Can you?"
+            ),
             className="attract-text",
         ),
     )
