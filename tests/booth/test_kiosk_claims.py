@@ -161,3 +161,23 @@ def test_the_booth_final_page_offers_no_kiosk_sign_in_unless_configured(
     with_accounts = dash_client(booth_app(make_web_config, accounts=True))
     pointer = with_accounts.play([("Audi", "A4")] * 5)
     assert "Register and keep it" in json.dumps(with_accounts.page("/finish", pointer))
+
+
+def test_a_claim_link_while_the_database_is_down_says_so_and_works_afterwards(
+    app: DashProxy, dash_client: Callable[[Any], DashClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from cargame.accounts import booth_claims
+
+    game_id, link = play_a_booth_game(dash_client(app))
+    phone = dash_client(app)
+
+    def down(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("database is down"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(booth_claims, "db_session", down)
+        response = phone.http.get(link)
+    assert response.status_code == 503 and "try the link again" in response.get_data(as_text=True)
+    assert phone.http.get(link).status_code == 200

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
 
 from cargame.accounts import booth_claims
 
+logger = logging.getLogger(__name__)
 blueprint = Blueprint("claims", __name__, template_folder="templates")
 
 STATUS = {"invalid": 404, "expired": 410, "used": 410}
 HEADLINES = {"player": "You beat the AI!", "ai": "The AI won this one", "draw": "A draw"}
+
+
+@blueprint.errorhandler(SQLAlchemyError)
+def _records_down(error: SQLAlchemyError) -> ResponseReturnValue:
+    """The database is down: say so (503); the link still works once it is back."""
+    logger.exception("accounts database unavailable for a claim link", exc_info=error)
+    message = "Keeping games is unavailable right now. Please try the link again in a minute."
+    return render_template("accounts/claim.html", refused=message, game=None), 503
 
 
 class ClaimForm(FlaskForm):
