@@ -3,8 +3,10 @@
 `POST /v1/models/{name}[/versions/{v}]:explain` with
 `{"instances": [{"image_bytes": {"b64": ...}, "class": "Make/Model" | index}]}` (a bare
 `{"b64": ...}` instance works too). Photos are decoded with
-`training.preprocess.decode_and_resize`, the function the serving graph uses. Results are cached
-on disk by (model, version, sha256 of the photo, class index).
+`training.preprocess.decode_and_resize`, the function the serving graph uses, at the export's
+`view_size` for a weaker opponent level, so a level's heatmap shows what that level saw. Every
+model in the models folder is explained, each opponent level under its own name. Results are
+cached on disk by (model, version, sha256 of the photo, class index).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from model_service.explain import gradcam, overlay
 from model_service.serving import app, webio
 from model_service.serving.repository import version_folders
 from model_service.training.export import KERAS_FILE, read_metadata
-from model_service.training.preprocess import decode_and_resize
+from model_service.training.preprocess import ViewSize, decode_and_resize
 
 # Grad-CAM needs a gradient per image: a few threads keep the two cores busy without thrashing.
 EXPLAIN_THREADS = 2
@@ -45,12 +47,16 @@ class ExplainerModel:
     labels: list[str]
     image_size: tuple[int, int]
     gradcam_layer: str
+    view_size: ViewSize = None  # an opponent level's smaller photos (None: full size)
 
     def photos(self, encoded: Sequence[bytes]) -> np.ndarray:
         """Model-size float32 photos [N, H, W, 3], 0..255, decoded as the serving graph does."""
         try:
             return np.stack(
-                [decode_and_resize(tf.constant(data), self.image_size).numpy() for data in encoded]
+                [
+                    decode_and_resize(tf.constant(data), self.image_size, self.view_size).numpy()
+                    for data in encoded
+                ]
             )
         except tf.errors.InvalidArgumentError as error:
             # Pillow's check passed but TensorFlow's decoder refuses: still the client's photo.
@@ -86,8 +92,15 @@ def load_explainer_model(name: str, version: int, path: Path) -> ExplainerModel:
     metadata = read_metadata(path)
     model = keras.models.load_model(path / KERAS_FILE, compile=False)
     height, width = metadata["image_size"]
+    view = metadata.get("view_size")  # absent in exports from before opponent levels
     return ExplainerModel(
-        name, version, model, list(metadata["labels"]), (height, width), metadata["gradcam_layer"]
+        name,
+        version,
+        model,
+        list(metadata["labels"]),
+        (height, width),
+        metadata["gradcam_layer"],
+        (int(view[0]), int(view[1])) if view else None,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from cargame.domain.catalog import Catalog, CatalogImage
-from model_service.training.preprocess import load_image
+from model_service.training.preprocess import ViewSize, load_image
 
 TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"
@@ -66,11 +66,13 @@ def evaluation_dataset(
     classes: Sequence[str],
     image_size: tuple[int, int],
     batch_size: int,
+    view_size: ViewSize = None,
 ) -> tf.data.Dataset:
-    """Batches of (image, class index) exactly as the serving signature would see the photos."""
+    """Batches of (image, class index) exactly as the serving signature would see the photos
+    (at a weaker level's `view_size` when one is given)."""
 
     def load(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        return load_image(path, image_size), label
+        return load_image(path, image_size, view_size), label
 
     dataset = _paths_and_labels(catalog, items, classes)
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)

@@ -1,4 +1,9 @@
-"""Evaluation report maths and rendering: pure NumPy, no TensorFlow."""
+"""Evaluation report maths and rendering: pure NumPy, no TensorFlow.
+
+Every split's top-1 comes with its 95 % Wilson interval; a report of a model with opponent
+levels lists every level's top-1 on the game split (`levels`), so each export's report shows
+how far apart the levels are.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cargame.analytics.stats import wilson
 from cargame.domain.catalog import split_label
 
 TOP_K = 5
@@ -60,9 +66,13 @@ def evaluate_split(
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1, len(labels))
     truth_array = np.asarray(truth, dtype=np.int64)
     predicted = np.argmax(probabilities, axis=1)
+    count = int(len(truth_array))
+    top1 = top_k_accuracy(probabilities, truth_array, 1)
+    low, high = wilson(round(top1 * count), count)
     return {
-        "count": int(len(truth_array)),
-        "top1": top_k_accuracy(probabilities, truth_array, 1),
+        "count": count,
+        "top1": top1,
+        "top1_interval": [low, high],
         "top5": top_k_accuracy(probabilities, truth_array, TOP_K),
         "make_top1": make_accuracy(predicted, truth_array, labels),
         "per_class": per_class_accuracy(predicted, truth_array, labels),
@@ -81,16 +91,64 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"Training time: {report['training_seconds']:.0f} s, "
             f"{report.get('epochs_run', '?')} epochs"
         ]
-    lines += ["", "| split | images | top-1 | top-5 | make only |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| split | images | top-1 (95 % interval) | top-5 | make only |",
+        "|---|---|---|---|---|",
+    ]
     splits = report.get("splits", {})
     for split, result in splits.items():
+        low, high = result.get("top1_interval") or (0.0, 1.0)
         lines.append(
-            f"| {split} | {result['count']} | {result['top1']:.1%} | {result['top5']:.1%} "
-            f"| {result['make_top1']:.1%} |"
+            f"| {split} | {result['count']} | {result['top1']:.1%} ({low:.0%}-{high:.0%}) "
+            f"| {result['top5']:.1%} | {result['make_top1']:.1%} |"
         )
+    lines += _levels_table(report.get("levels", []))
     for split, result in splits.items():
         lines += _split_details(split, result)
     return "\n".join(lines) + "\n"
+
+
+def level_row(
+    level: str, title: str, servable: str, view_size: Sequence[int] | None, splits: dict[str, Any]
+) -> dict[str, Any]:
+    """One opponent level's line of the report: its photo size and top-1 per split."""
+    game = splits.get("game", {})
+    return {
+        "level": level,
+        "title": title,
+        "servable": servable,
+        "view_size": list(view_size) if view_size else None,
+        "validation_top1": splits.get("validation", {}).get("top1"),
+        "game_top1": game.get("top1"),
+        "game_top1_interval": game.get("top1_interval"),
+        "game_count": game.get("count", 0),
+    }
+
+
+def _levels_table(levels: list[dict[str, Any]]) -> list[str]:
+    """The opponent levels as Markdown: photo size, validation and game top-1 (95 % interval)."""
+    if not levels:
+        return []
+    lines = [
+        "",
+        "## Opponent levels",
+        "",
+        "| level | servable | photo size | validation top-1 | game top-1 (95 % interval) |",
+        "|---|---|---|---|---|",
+    ]
+    for row in levels:
+        size = "x".join(map(str, row["view_size"])) if row["view_size"] else "full"
+        low, high = row["game_top1_interval"] or (0.0, 1.0)
+        lines.append(
+            f"| {row['title']} | {row['servable']} | {size} | {_percent(row['validation_top1'])} "
+            f"| {_percent(row['game_top1'])} ({low:.0%}-{high:.0%}) |"
+        )
+    return lines
+
+
+def _percent(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1%}"
 
 
 def _split_details(split: str, result: dict[str, Any]) -> list[str]:

@@ -2,8 +2,10 @@
 
 A version folder holds the SavedModel (`saved_model.pb`, `variables/`) with a `serving_default`
 signature that takes encoded image bytes, `model.keras` for the explainer, `metadata.json`, and
-the evaluation report when training produced one. Versions are written into a hidden temporary
-folder and renamed into place, so a server polling the folder never sees half a version.
+the evaluation report when training produced one. An opponent level's export also names the
+`view_size` its photos are shrunk to, inside the signature and for the explainer alike. Versions
+are written into a hidden temporary folder and renamed into place, so a server polling the
+folder never sees half a version.
 """
 
 from __future__ import annotations
@@ -20,15 +22,14 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from cargame.domain.exports import model_versions
+from cargame.domain.exports import EVALUATION_FILE, model_versions
 from model_service.training import evaluation as evaluation_report
-from model_service.training.preprocess import decode_and_resize_batch
+from model_service.training.preprocess import ViewSize, decode_and_resize_batch
 
 SIGNATURE_NAME = "serving_default"
 INPUT_NAME = "image_bytes"
 KERAS_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
-EVALUATION_FILE = "evaluation.json"
 EVALUATION_MARKDOWN = "evaluation.md"
 TEMP_PREFIX = ".tmp-"
 # Two exports racing for the same version number: the loser retries with the next one.
@@ -58,13 +59,16 @@ def read_metadata(version_dir: Path) -> dict[str, Any]:
 
 
 def serving_archive(
-    model: keras.Model, labels: Sequence[str], image_size: tuple[int, int]
+    model: keras.Model,
+    labels: Sequence[str],
+    image_size: tuple[int, int],
+    view_size: ViewSize = None,
 ) -> keras.export.ExportArchive:
     """An ExportArchive whose `serving_default` maps encoded images to probabilities and labels."""
     label_row = tf.constant(list(labels), dtype=tf.string)
 
     def serve(image_bytes: tf.Tensor) -> dict[str, tf.Tensor]:
-        images = decode_and_resize_batch(image_bytes, image_size)
+        images = decode_and_resize_batch(image_bytes, image_size, view_size)
         probabilities = model(images, training=False)
         batch = tf.shape(image_bytes)[0]
         tiled = tf.tile(tf.expand_dims(label_row, 0), tf.stack([batch, 1]))
@@ -91,8 +95,13 @@ def export_model(
     backbone: str,
     catalog_name: str,
     evaluation: dict[str, Any] | None = None,
+    view_size: ViewSize = None,
+    extra_metadata: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the next version of `name` under `models_dir` and return its folder."""
+    """Write the next version of `name` under `models_dir` and return its folder.
+
+    `view_size` makes it an opponent level (photos shrunk first); `extra_metadata` (e.g. the
+    level and the version it was derived from) goes into `metadata.json` as well."""
     _check_model(model, labels, image_size, gradcam_layer)
     model_root = Path(models_dir) / name
     model_root.mkdir(parents=True, exist_ok=True)
@@ -101,7 +110,8 @@ def export_model(
     # tensorflow/serving container) must be able to read the published version.
     staging.chmod(VERSION_MODE)
     try:
-        serving_archive(model, labels, image_size).write_out(str(staging), verbose=False)
+        archive = serving_archive(model, labels, image_size, view_size)
+        archive.write_out(str(staging), verbose=False)
         model.save(staging / KERAS_FILE)
         if evaluation is not None:
             _write_evaluation(staging, evaluation)
@@ -112,6 +122,8 @@ def export_model(
             "gradcam_layer": gradcam_layer,
             "backbone": backbone,
             "catalog": catalog_name,
+            "view_size": list(view_size) if view_size else None,
+            **(extra_metadata or {}),
         }
         return _publish(staging, model_root, metadata)
     finally:

@@ -1,14 +1,16 @@
 """`cargame train`: fit a classifier on a catalog's train split, evaluate it, export it.
 
 The validation split steers early stopping; the game split is only predicted once, after
-training, for the evaluation report (the AI plays on photos it has never learned from).
+training, for the evaluation report (the AI plays on photos it has never learned from). Then the
+weaker opponent levels are calibrated from the trained model and exported beside it
+(`training.levels`): seconds, not another training run.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from cargame.domain.catalog import SPLITS, Catalog, CatalogImage
-from model_service.training import data, evaluation, models
+from cargame.domain.levels import Level
+from model_service.training import data, evaluation, levels, models
 from model_service.training.export import export_model
 from model_service.training.models import BuiltModel
 
@@ -81,8 +84,12 @@ def train(
     seed: int,
     patience: int,
     progress: Callable[[str], None],
+    opponent_levels: Sequence[Level] = (),
 ) -> Path:
-    """Train on the catalog's train split, evaluate, export the next version; return its folder."""
+    """Train on the catalog's train split, evaluate, export the next version; return its folder.
+
+    With `opponent_levels`, each weaker level is calibrated from the trained model and exported
+    as its own servable after it; every export's report lists every level."""
     options = TrainOptions(backbone, weights, epochs, batch_size, seed, patience)
     keras.utils.set_random_seed(seed)
     started = time.monotonic()
@@ -100,7 +107,15 @@ def train(
         training_seconds=round(training_seconds, 1),
     )
     _report_summary(report, progress)
-    return export_model(
+    trained = levels.TrainedModel(
+        plan.built.model,
+        plan.classes,
+        plan.built.image_size,
+        plan.built.gradcam_layer,
+        plan.built.backbone,
+    )
+    calibrated = _calibrate_levels(trained, plan, report, opponent_levels)
+    version_dir = export_model(
         plan.built.model,
         plan.classes,
         models_dir,
@@ -111,6 +126,34 @@ def train(
         catalog_name=catalog.name,
         evaluation=report,
     )
+    base_report = {key: value for key, value in report.items() if key not in ("splits", "levels")}
+    levels.export_levels(
+        trained,
+        calibrated,
+        models_dir,
+        base_report=base_report,
+        table=report.get("levels", []),
+        derived_from=(name, int(version_dir.name)),
+        catalog_name=catalog.name,
+    )
+    return version_dir
+
+
+def _calibrate_levels(
+    trained: levels.TrainedModel,
+    plan: FitPlan,
+    report: dict[str, Any],
+    opponent_levels: Sequence[Level],
+) -> list[levels.LevelModel]:
+    """The weaker levels' photo sizes and scores; adds the levels table to `report`."""
+    if all(level.full_strength for level in opponent_levels):
+        return []
+    scorer = levels.SplitScorer(trained, plan.catalog, plan.options.batch_size, plan.progress)
+    scorer.remember(None, report["splits"])
+    calibrated = levels.calibrate(scorer, opponent_levels, plan.progress)
+    strongest = next((level for level in opponent_levels if level.full_strength), None)
+    report["levels"] = levels.levels_table(strongest, report["splits"], calibrated)
+    return calibrated
 
 
 def _plan(catalog: Catalog, options: TrainOptions, progress: Progress) -> FitPlan:

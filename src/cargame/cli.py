@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cargame.accounts.cli import add_users_parser
 from cargame.config import Config, ConfigError, load_config
 from cargame.domain.catalog import CatalogError
+from cargame.domain.levels import Levels
 
 
 def progress(message: str) -> None:
@@ -52,6 +53,13 @@ def _data_import(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _levels_of(args: argparse.Namespace, config: Config) -> Levels:
+    """The `[levels]`, their servables named after `--name` when given."""
+    if args.name:
+        config = config.with_overrides({"model": {"name": args.name}})
+    return Levels.from_config(config)
+
+
 def _train(args: argparse.Namespace, config: Config) -> int:
     from cargame.domain.catalog import Catalog
     from model_service.training import train
@@ -69,8 +77,27 @@ def _train(args: argparse.Namespace, config: Config) -> int:
         seed=settings["seed"],
         patience=settings["patience"],
         progress=progress,
+        opponent_levels=_levels_of(args, config).levels,
     )
-    print(f"exported {export_dir}")
+    print(f"exported {export_dir} and its opponent levels")
+    return 0
+
+
+def _levels(args: argparse.Namespace, config: Config) -> int:
+    from cargame.domain.catalog import Catalog
+    from model_service.training import levels
+
+    catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
+    folders = levels.derive_from_export(
+        catalog,
+        Path(args.models) if args.models else config.path("models"),
+        args.name or config.get("model", "name"),
+        _levels_of(args, config).levels,
+        batch_size=config.get("train", "batch_size"),
+        progress=progress,
+    )
+    for folder in folders:
+        print(f"exported {folder}")
     return 0
 
 
@@ -173,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--weights", help="imagenet | none | PATH to weights (MobileNetV2)")
     train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     train.set_defaults(handler=_train)
+
+    levels = commands.add_parser(
+        "levels", help="export the opponent levels ([levels]) of the newest trained model"
+    )
+    levels.add_argument("--catalog", help="catalog folder; default [paths] catalog")
+    _add_model_options(levels)
+    levels.set_defaults(handler=_levels)
 
     serve = commands.add_parser(
         "serve",

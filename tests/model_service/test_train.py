@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from cargame.domain.catalog import Catalog, CatalogImage
+from cargame.domain.levels import Level
 from model_service.training import data, evaluation, models, train
 from model_service.training.export import read_metadata
 from model_service.training.preprocess import decode_and_resize
@@ -78,6 +79,7 @@ def test_evaluate_split_metrics() -> None:
     result = evaluation.evaluate_split(probabilities, [0, 1, 2, 2], labels)
     assert result["count"] == 4
     assert result["top1"] == pytest.approx(0.5)
+    assert result["top1_interval"] == pytest.approx([0.150, 0.850], abs=1e-3)  # Wilson, 95 %
     assert result["top5"] == pytest.approx(1.0)
     assert result["make_top1"] == pytest.approx(0.75)
     assert result["per_class"] == {
@@ -112,9 +114,10 @@ def test_tiny_training_run_exports_a_model_with_an_evaluation(
 
     monkeypatch.setattr(data, "training_dataset", recording_dataset)
     lines: list[str] = []
+    levels = [Level("rookie", "Rookie", "cars-rookie", 0.5), Level("expert", "Expert", "cars")]
     version_dir = train.train(
         shapes_catalog, tmp_path, "cars", backbone="small-cnn", weights="none", epochs=2,
-        batch_size=8, seed=1, patience=2, progress=lines.append,
+        batch_size=8, seed=1, patience=2, progress=lines.append, opponent_levels=levels,
     )  # fmt: skip
 
     game_ids = {item.image_id for item in shapes_catalog.split("game")}
@@ -135,6 +138,14 @@ def test_tiny_training_run_exports_a_model_with_an_evaluation(
     assert any(line.startswith("train epoch 1/2: loss") for line in lines)
     assert "| game |" in (version_dir / "evaluation.md").read_text()
     _assert_keras_file_matches_serving(version_dir, shapes_catalog)
+    # The rookie level is exported beside it; both reports list both levels' game top-1.
+    rookie_dir = tmp_path / "cars-rookie" / "1"
+    assert read_metadata(rookie_dir)["derived_from"] == ["cars", 1]
+    for folder in (version_dir, rookie_dir):
+        levels_table = json.loads((folder / "evaluation.json").read_text())["levels"]
+        assert [row["servable"] for row in levels_table] == ["cars-rookie", "cars"]
+        assert all(len(row["game_top1_interval"]) == 2 for row in levels_table)
+    assert levels_table[1]["game_top1"] == report["splits"]["game"]["top1"]
 
 
 def _assert_keras_file_matches_serving(version_dir: Path, catalog: Catalog) -> None:
