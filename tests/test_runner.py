@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,20 +31,22 @@ pytestmark = pytest.mark.slow
 
 
 def run_environment(tmp_path: Path, catalog: Path, tiny_export: TinyExport) -> dict[str, str]:
+    """The tiny model copied into `tmp_path`: the run exports its opponent levels beside it."""
     model_port, explainer_port, web_port = free_port(), free_port(), free_port()
+    models = tmp_path / "models" / tiny_export.name / str(tiny_export.version)
+    shutil.copytree(tiny_export.version_dir, models)
     return {
         **os.environ,
         "CARGAME_PATHS_VAR": str(tmp_path / "var"),
         "CARGAME_PATHS_CACHE": str(tmp_path / "cache"),
         "CARGAME_PATHS_CATALOG": str(catalog),
-        "CARGAME_PATHS_MODELS": str(tiny_export.models_dir),
+        "CARGAME_PATHS_MODELS": str(tmp_path / "models"),
         "CARGAME_MODEL_NAME": tiny_export.name,
         # One address per service: the children listen on the ports of these URLs.
         "CARGAME_SERVING_URL": f"http://127.0.0.1:{model_port}",
         "CARGAME_EXPLAINER_URL": f"http://127.0.0.1:{explainer_port}",
         "CARGAME_WEB_PORT": str(web_port),
         "CARGAME_RUN_BUILD_DEMO": "false",
-        "CARGAME_RUN_TRAIN_IF_MISSING": "false",
     }
 
 
@@ -126,6 +129,59 @@ def test_missing_catalog_without_demo_is_a_clear_error(tmp_path: Path) -> None:
         }
     )
     with pytest.raises(runner.StartupError, match="cargame data import"):
+        runner.prepare(config, progress=lambda message: None)
+
+
+class FakeSteps:
+    """`runner._run_step` recorded; each step exports what it would (empty version folders)."""
+
+    def __init__(self, models: Path) -> None:
+        self.models = models
+        self.steps: list[str] = []
+
+    def __call__(self, command: list[str], what: str, progress: object) -> None:
+        step = command[3]  # python -m cargame.cli STEP --catalog ...
+        self.steps.append(step)
+        names = ["cars-rookie", "cars-pro", *(["cars"] if step == "train" else [])]
+        for name in names:
+            (self.models / name / "1").mkdir(parents=True, exist_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("exported", "steps"),
+    [
+        ([], ["train"]),  # the first run: training exports the model and every level
+        (["cars", "cars-pro"], ["levels"]),  # a level missing: derived, no training
+        (["cars", "cars-pro", "cars-rookie"], []),
+    ],
+)
+def test_prepare_exports_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exported: list[str], steps: list[str]
+) -> None:
+    shapes = build_shapes_catalog(tmp_path / "catalog", {"A/B": 3, "C/D": 3})
+    config = load_config(
+        environ={"CARGAME_PATHS_CATALOG": str(shapes.root), "CARGAME_PATHS_MODELS": str(tmp_path)}
+    )
+    for name in exported:
+        (tmp_path / name / "1").mkdir(parents=True)
+    fake = FakeSteps(tmp_path)
+    monkeypatch.setattr(runner, "_run_step", fake)
+    runner.prepare(config, progress=lambda message: None)
+    assert fake.steps == steps
+    assert runner.missing_levels(config) == []
+
+
+def test_missing_levels_without_building_is_a_clear_error(tmp_path: Path) -> None:
+    shapes = build_shapes_catalog(tmp_path / "catalog", {"A/B": 3, "C/D": 3})
+    (tmp_path / "cars" / "1").mkdir(parents=True)
+    config = load_config(
+        environ={
+            "CARGAME_PATHS_CATALOG": str(shapes.root),
+            "CARGAME_PATHS_MODELS": str(tmp_path),
+            "CARGAME_RUN_TRAIN_IF_MISSING": "false",
+        }
+    )
+    with pytest.raises(runner.StartupError, match="rookie, pro .*run `cargame levels`"):
         runner.prepare(config, progress=lambda message: None)
 
 

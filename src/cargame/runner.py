@@ -1,7 +1,9 @@
 """`cargame run`: first-run set-up, then the model server, the explainer and the web app.
 
 The runner never imports TensorFlow: training and both services run as child processes, which
-are stopped with the runner (Ctrl-C, SIGTERM, or the runner dying on Linux).
+are stopped with the runner (Ctrl-C, SIGTERM, or the runner dying on Linux). The first run
+trains the model and exports its opponent levels (`[levels]`); a models folder from before
+the levels only gets the levels derived, in seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cargame.clients import model_path
 from cargame.config import Config
 from cargame.domain import catalog as catalog_module
 from cargame.domain.exports import model_versions
+from cargame.domain.levels import Levels
 
 PR_SET_PDEATHSIG = 1  # prctl option: signal the child when its parent dies
 
@@ -54,7 +57,7 @@ def _run_step(command: list[str], what: str, progress: Callable[[str], None]) ->
 
 
 def prepare(config: Config, progress: Callable[[str], None]) -> None:
-    """Build the demo garage and train the model when they are missing."""
+    """Build the demo garage, train the model and export its levels when they are missing."""
     catalog_dir = config.path("catalog")
     if not catalog_module.exists(catalog_dir):
         if not config.get("run", "build_demo"):
@@ -66,19 +69,41 @@ def prepare(config: Config, progress: Callable[[str], None]) -> None:
             "building the demo garage",
             progress,
         )
-    if not config.get("run", "start_model_server"):
-        return
-    name = config.get("model", "name")
-    if not model_versions(config.path("models"), name) and config.get("run", "train_if_missing"):
+    if config.get("run", "start_model_server"):
+        _prepare_models(config, progress)
+
+
+def _prepare_models(config: Config, progress: Callable[[str], None]) -> None:
+    """Train (and export every level) when no model is exported; derive levels still missing."""
+    catalog, models_dir = str(config.path("catalog")), config.path("models")
+    name, build = config.get("model", "name"), config.get("run", "train_if_missing")
+    if not model_versions(models_dir, name) and build:
         _run_step(
-            _cargame("train", "--catalog", str(catalog_dir)),
-            "training the model (first run only; a few minutes)",
+            _cargame("train", "--catalog", catalog),
+            "training the model and its opponent levels (first run only; a few minutes)",
             progress,
         )
-    if not model_versions(config.path("models"), name):
-        raise StartupError(
-            f"no exported model {name!r} in {config.path('models')}: run `cargame train`"
+    if not model_versions(models_dir, name):
+        raise StartupError(f"no exported model {name!r} in {models_dir}: run `cargame train`")
+    missing = missing_levels(config)
+    if missing and build:
+        _run_step(
+            _cargame("levels", "--catalog", catalog),
+            f"exporting the opponent levels {', '.join(missing)} from the trained model (seconds)",
+            progress,
         )
+        missing = missing_levels(config)
+    if missing:
+        raise StartupError(
+            f"no exported opponent level {', '.join(missing)} in {models_dir}: run `cargame levels`"
+        )
+
+
+def missing_levels(config: Config) -> list[str]:
+    """The `[levels]` whose servable has no exported version yet."""
+    models_dir = config.path("models")
+    levels = Levels.from_config(config).levels
+    return [level.name for level in levels if not model_versions(models_dir, level.servable)]
 
 
 def _available(url: str) -> bool:
@@ -107,13 +132,14 @@ def wait_until_available(url: str, process: subprocess.Popen[bytes] | None, time
 def services(config: Config, progress: Callable[[str], None]) -> Iterator[None]:
     """Start the local model server and explainer as children; stop them on exit."""
     children: list[subprocess.Popen[bytes]] = []
-    name = config.get("model", "name")
+    servables = [level.servable for level in Levels.from_config(config).levels]
     try:
         for service, section, wanted in (
             ("model", "serving", config.get("run", "start_model_server")),
             ("explainer", "explainer", config.get("run", "start_explainer")),
         ):
-            status_url = model_path(config.service_url(section), name, None)
+            base_url = config.service_url(section)
+            status_urls = [model_path(base_url, name, None) for name in servables]
             process = None
             if wanted:
                 # The child reads the same config and listens on the port of this URL.
@@ -125,8 +151,11 @@ def services(config: Config, progress: Callable[[str], None]) -> Iterator[None]:
                     env=_child_environment(),
                 )
                 children.append(process)
-            wait_until_available(status_url, process, config.get("run", "startup_timeout_seconds"))
-            progress(f"    {service} ready at {status_url}")
+            # Every opponent level is its own servable; a game may ask for any of them.
+            timeout = config.get("run", "startup_timeout_seconds")
+            for status_url in status_urls:
+                wait_until_available(status_url, process, timeout)
+            progress(f"    {service} ready at {', '.join(status_urls)}")
         yield
     finally:
         stop(children)
