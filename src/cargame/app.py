@@ -24,7 +24,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from cargame.accounts import auth as accounts_auth
 from cargame.accounts.sessions import RevocableSessions
 from cargame.config import Config, ConfigError
-from cargame.web import analytics_export, bad_requests, extensions, ids, media, runtime, state
+from cargame.web import (
+    analytics_export,
+    bad_requests,
+    extensions,
+    flask_pages,
+    ids,
+    media,
+    runtime,
+    state,
+)
 from cargame.web.components import shell
 from cargame.web.components.widgets import APP_TITLE
 
@@ -144,9 +153,11 @@ def register_extensions(server: Flask, config: Config) -> None:
 
 
 def register_blueprints(server: Flask) -> None:
-    """`/media/<token>` (photos and heatmaps by opaque URL) and the analysts' export route."""
+    """`/media/<token>` (photos and heatmaps by opaque URL), the analysts' export route and the
+    Flask pages' header."""
     server.register_blueprint(media.media_blueprint(lambda: runtime.runtime().media))
     server.register_blueprint(analytics_export.blueprint)
+    flask_pages.init_app(server)
 
 
 def create_dash(server: Flask, config: Config, transform: ServersideOutputTransform) -> DashProxy:
