@@ -32,6 +32,7 @@ from cargame.web import (
     ids,
     media,
     runtime,
+    share,
     state,
 )
 from cargame.web.components import shell
@@ -153,10 +154,11 @@ def register_extensions(server: Flask, config: Config) -> None:
 
 
 def register_blueprints(server: Flask) -> None:
-    """`/media/<token>` (photos and heatmaps by opaque URL), the analysts' export route and the
-    Flask pages' header."""
+    """`/media/<token>` (photos and heatmaps by opaque URL), the analysts' export route, the
+    shared result cards (`/share/<token>`) and the Flask pages' header."""
     server.register_blueprint(media.media_blueprint(lambda: runtime.runtime().media))
     server.register_blueprint(analytics_export.blueprint)
+    server.register_blueprint(share.blueprint)
     flask_pages.init_app(server)
 
 

@@ -11,7 +11,7 @@ from dash_extensions.enrich import DashProxy
 from cargame.app import create_app
 from cargame.config import Config
 
-PAGES = ["/login", "/register", "/next-player"]
+PAGES = ["/login", "/register", "/next-player", "/share/not-a-real-token-at-all-xxxxxx"]
 STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
 
 
