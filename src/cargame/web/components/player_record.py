@@ -3,11 +3,14 @@ and the leaderboard tables."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+from typing import Any
+
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
-from dash import html
+from dash import dcc, html
 
 from cargame.accounts import records
+from cargame.accounts.game_history import NumberedGame
 from cargame.web.ids import component_id
 
 SUMMARY = component_id("profile", "summary")
@@ -15,36 +18,108 @@ CHART = component_id("profile", "chart")
 ACCURACY = component_id("profile", "accuracy")
 HISTORY = component_id("profile", "history")
 HISTORY_PERIOD = component_id("profile", "history-period")
+TIME_ZONE = component_id("profile", "time-zone")  # the browser's zone name, set in the browser
 PERIODS = {"all": "All games", "week": "This week", "today": "Today"}
 RESULTS = {"player": "Won", "ai": "Lost", "draw": "Draw"}
-# Viridis ends, told apart by line style and marker too: never colour as the only cue.
-PLAYER_STYLE = {"color": "#3b528b", "dash": "solid"}
-AI_STYLE = {"color": "#21918c", "dash": "dash"}
+# The app's primary blue and accent teal (assets/cargame.css), told apart by line style and
+# marker too: never colour as the only cue.
+PLAYER_STYLE = {"color": "#1f5fbf", "dash": "solid", "width": 3}
+AI_STYLE = {"color": "#1f7a6d", "dash": "dash", "width": 3}
+FONT = {"size": 13, "family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"}
+FEW_GAMES = 7  # up to this many, each game gets a tick with its date (fits a phone's width)
+CHART_HEIGHT = "300px"
+WIDE_ONLY = "d-none d-sm-table-cell"  # a column phones leave out
 
 
-def figure(stats: records.ProfileStats) -> go.Figure:
-    times = [finished_at for finished_at, _, _ in stats.points_over_time]
+def when(moment: datetime, zone: tzinfo) -> str:
+    """A finish time as people read it, in `zone`: "12 May 2025, 14:05"."""
+    return f"{moment.astimezone(zone):%-d %b %Y, %H:%M}"
+
+
+def figure(stats: records.ProfileStats, zone: tzinfo) -> dict[str, Any]:
+    """Points per game, you and the AI, by game number (oldest first); dates in `zone`.
+
+    A plain figure dict: no plotly template travels with it, which keeps the payload small.
+    """
     points = stats.points_over_time
-    figure = go.Figure(
-        [
-            _trace(times, [player for _, player, _ in points], "You", PLAYER_STYLE, "circle"),
-            _trace(times, [ai for _, _, ai in points], "AI", AI_STYLE, "square"),
-        ]
-    )
-    figure.update_layout(
-        title="Points per game",
-        xaxis_title="Finished (UTC)",
-        yaxis_title="Points",
-        margin={"l": 40, "r": 10, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.25},
-    )
-    return figure
+    numbers = list(range(1, len(points) + 1))
+    dates = [when(finished, zone) for finished, _, _ in points]
+    xaxis: dict[str, Any] = {
+        "title": {"text": "Game (oldest first)"},
+        "range": [0.5, len(points) + 0.5],
+        "tickformat": "d",
+        "tickangle": 0,
+        "fixedrange": True,
+        "showgrid": False,
+    }
+    if len(points) <= FEW_GAMES:
+        short = [f"{finished.astimezone(zone):%-d %b}" for finished, _, _ in points]
+        xaxis.update(
+            tickmode="array",
+            tickvals=numbers,
+            ticktext=[f"{number}<br>{day}" for number, day in zip(numbers, short, strict=True)],
+        )
+    players = [player for _, player, _ in points]
+    ais = [ai for _, _, ai in points]
+    top = max([*players, *ais, 2])
+    return {
+        "data": [
+            _trace("You", numbers, players, dates, PLAYER_STYLE, "circle"),
+            _trace("AI", numbers, ais, dates, AI_STYLE, "square"),
+        ],
+        "layout": {
+            "title": {"text": "Points per game", "x": 0, "xanchor": "left", "font": {"size": 16}},
+            "xaxis": xaxis,
+            "yaxis": {
+                "title": {"text": "Points"},
+                "range": [-0.5, top + 0.5],  # room for the markers at 0 and at the top
+                "tickformat": "d",
+                "fixedrange": True,
+                "gridcolor": "#e9ecef",
+                "zeroline": False,
+            },
+            "legend": {
+                "orientation": "h",
+                "x": 1,
+                "xanchor": "right",
+                "y": 1.02,
+                "yanchor": "bottom",
+            },
+            "margin": {"l": 56, "r": 16, "t": 56, "b": 64},
+            "hovermode": "closest",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "font": FONT,
+        },
+    }
 
 
-def _trace(times, values, name, line, symbol):
-    return go.Scatter(
-        x=times, y=values, name=name, mode="lines+markers", line=line, marker={"symbol": symbol}
+def _trace(name, numbers, values, dates, line, symbol):
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": numbers,
+        "y": values,
+        "customdata": dates,
+        "line": line,
+        "marker": {"symbol": symbol, "size": 9},
+        "hovertemplate": f"Game %{{x}} · %{{customdata}}<br>{name}: %{{y}} points<extra></extra>",
+    }
+
+
+def chart(stats: records.ProfileStats, zone: tzinfo) -> dcc.Graph:
+    return dcc.Graph(
+        id=CHART,
+        figure=figure(stats, zone),
+        config={"displayModeBar": False, "responsive": True},
+        style={"height": CHART_HEIGHT},
     )
+
+
+def time_zone_store(zone_name: str) -> dcc.Store:
+    """Holds the zone the page was drawn in; the browser replaces it with its own."""
+    return dcc.Store(id=TIME_ZONE, data=zone_name)
 
 
 def summary(stats: records.ProfileStats) -> dbc.Row:
@@ -56,7 +131,7 @@ def summary(stats: records.ProfileStats) -> dbc.Row:
     ]
     return dbc.Row(
         [
-            dbc.Col(dbc.Card(dbc.CardBody([html.Small(label), html.H4(value)])), md=3)
+            dbc.Col(dbc.Card(dbc.CardBody([html.Small(label), html.H4(value)])), xs=6, md=3)
             for label, value in figures
         ],
         id=SUMMARY,
@@ -93,33 +168,55 @@ def history_filter() -> dbc.RadioItems:
     )
 
 
-def history_table(history: list[records.GameSummary]) -> dbc.Table | html.P:
+def history_table(history: list[NumberedGame], zone: tzinfo, zone_name: str):
+    """The games, newest first; each opens its rounds at /profile/game/<number>."""
     if not history:
         return html.P("No games in this period.", id=HISTORY)
     header = html.Thead(
         html.Tr(
             [
-                html.Th("Finished (UTC)"),
+                html.Th(f"Finished ({zone_name})"),
                 html.Th("You"),
                 html.Th("AI"),
                 html.Th("Result"),
-                html.Th("Model"),
+                html.Th("Model", className=WIDE_ONLY),
             ]
         )
     )
     rows = [
         html.Tr(
             [
-                html.Td(f"{game.finished_at:%Y-%m-%d %H:%M}"),
+                html.Td(
+                    [
+                        html.Span(f"#{game.number} ", className="text-body-secondary"),
+                        dcc.Link(
+                            when(game.finished_at, zone),
+                            href=game_path(game.number),
+                            title=f"Game {game.number}: see its rounds",
+                        ),
+                    ]
+                ),
                 html.Td(game.player_score),
                 html.Td(game.ai_score),
                 html.Td(RESULTS.get(game.winner, game.winner)),
-                html.Td(f"{game.model_name} v{game.model_version or '?'}"),
+                html.Td(f"{game.model_name} v{game.model_version or '?'}", className=WIDE_ONLY),
             ]
         )
         for game in history
     ]
-    return dbc.Table([header, html.Tbody(rows)], id=HISTORY, striped=True, size="sm")
+    return dbc.Table(
+        [header, html.Tbody(rows)],
+        id=HISTORY,
+        striped=True,
+        size="sm",
+        responsive=True,
+        className="history-table",
+    )
+
+
+def game_path(number: int) -> str:
+    """Where one of the player's past games opens."""
+    return f"/profile/game/{number}"
 
 
 BY_WINS = component_id("leaderboard", "by-wins")
