@@ -165,3 +165,34 @@ def test_rounds_get_their_games_mode_version_and_day_in_the_filters_migration(
         ("late", "booth", 2),
     ]
     assert days == ["2026-12-01", "2026-12-01", "2026-11-30", "2026-11-30"]
+
+
+def test_games_from_before_the_levels_were_played_against_the_expert(database_url: str) -> None:
+    """Migration 0006 adds games.level; games recorded before it played the trained model itself,
+    the "expert" level. Downgrading drops the column and keeps the games."""
+    migrations.upgrade(database_url, "0005")
+    engine = create_db_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO games (id, mode, model_name, model_version, started_at,"
+                " player_score, ai_score) VALUES ('old', 'solo', 'cars', 3,"
+                " '2026-12-01 10:00:00', 0, 0)"
+            )
+        )
+    migrations.upgrade(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO games (id, mode, model_name, level, started_at, player_score,"
+                " ai_score) VALUES ('new', 'solo', 'cars-rookie', 'rookie', '2026-12-07', 0, 0)"
+            )
+        )
+        rows = connection.execute(text("SELECT id, level FROM games ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [("new", "rookie"), ("old", "expert")]
+    migrations.downgrade(database_url, "0005")
+    with engine.connect() as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("games")}
+        count = connection.execute(text("SELECT count(*) FROM games")).scalar_one()
+    engine.dispose()
+    assert "level" not in columns and count == 2

@@ -56,6 +56,7 @@ def test_the_csv_matches_the_database_and_names_nobody(analytics_app: Analytics)
         assert (row["truth"], row["guess"] or None) == (truth, guess)
         assert row["player"] == pseudonym(user_id, key)
     assert {row["player"] for row in rows} == {pseudonym(pete, key), "guest"}
+    assert {row["level"] for row in rows} == {"pro"}  # every game here: the default level
     usernames = {"pete", "ana"}
     assert not any(set(row.values()) & usernames for row in rows)
 

@@ -85,6 +85,7 @@ def start(session: Session, game: GameData, user_id: int | None, mode: str) -> b
             mode=mode,
             model_name=game.model_name,
             model_version=game.model_version,
+            level=game.level,
             status="started",
             started_at=game.started_at,
             rounds_total=game.total_rounds,

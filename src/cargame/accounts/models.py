@@ -32,6 +32,7 @@ USERNAME_MAX_LENGTH = 32
 LABEL_MAX_LENGTH = 200  # "Make/Model" labels; Stanford Cars' longest is under 60 characters
 # The game's facts each round carries for the analytics filters (see GameRound).
 FILTERED = ("game_day", "mode", "model_version")
+LEVEL_MAX_LENGTH = 16  # opponent level names (cargame.domain.levels.NAME_PATTERN)
 BOOTH_NAME_MAX_LENGTH = 24  # a 16-character nickname plus a " 2"-style suffix, with room
 
 
@@ -120,6 +121,9 @@ class Game(Base):
     mode: Mapped[str] = mapped_column(String(16))
     model_name: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[int | None]
+    # The opponent level the player chose ([levels]; its servable is model_name). Games from
+    # before the levels were played against the trained model itself: "expert".
+    level: Mapped[str | None] = mapped_column(String(LEVEL_MAX_LENGTH))
     status: Mapped[str] = mapped_column(String(10), default="started")
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None] = mapped_column(index=True)

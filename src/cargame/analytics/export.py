@@ -31,6 +31,7 @@ COLUMNS: list[tuple[str, pa.DataType]] = [
     ("mode", pa.string()),
     ("model_name", pa.string()),
     ("model_version", pa.int64()),
+    ("level", pa.string()),  # the opponent level the player chose
     ("game_status", pa.string()),
     ("started_at", pa.timestamp("s", tz="UTC")),
     ("round_number", pa.int64()),
@@ -60,6 +61,7 @@ def _query(filters: Filters) -> Any:
             Game.mode,
             Game.model_name,
             Game.model_version,
+            Game.level,
             Game.status,
             Game.started_at,
             GameRound.round_number,

@@ -118,6 +118,7 @@ class GameData:
     labels: list[str]
     model_name: str
     model_version: int | None = None
+    level: str | None = None  # the opponent level the player chose (its servable: model_name)
     game_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     current: int = 0
     stage: Stage = "attempt"
@@ -232,6 +233,7 @@ class GameData:
             "ai_score": self.ai_score,
             "model_name": self.model_name,
             "model_version": self.model_version,
+            "level": self.level,
         }
         if self.stage != "attempt":
             view["round"] = self.current_round.reveal()
@@ -247,6 +249,7 @@ def new_game(
     model_name: str,
     model_version: int | None = None,
     now: datetime | None = None,
+    level: str | None = None,
 ) -> GameData:
     """A fresh game at the first round's attempt stage."""
     return GameData(
@@ -254,5 +257,6 @@ def new_game(
         labels=sorted(set(labels)),
         model_name=model_name,
         model_version=model_version,
+        level=level,
         started_at=now or utc_now(),
     )

@@ -9,6 +9,7 @@ explanations in parallel. A broken explainer costs only heatmaps; a broken model
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,7 @@ from cargame.clients import explainer, serving
 from cargame.config import Config
 from cargame.domain.catalog import Catalog, CatalogImage
 from cargame.domain.game import GameData, Prediction, Round, new_game
+from cargame.domain.levels import Levels
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,11 @@ class GamePreparationError(RuntimeError):
 
 @dataclass(frozen=True)
 class GameSettings:
-    """Where the services are and how long to wait for them."""
+    """Where the services are, how long to wait for them, and which AI plays.
+
+    `model_name` is the servable a game asks: from the config, the trained model itself (the
+    strongest level); `at_level` gives the settings of a game against another level.
+    """
 
     serving_url: str
     explainer_url: str
@@ -51,18 +57,31 @@ class GameSettings:
     rounds: int = 5
     serving_timeout: float = 15.0
     explainer_timeout: float = 30.0
+    level: str | None = None  # the opponent level recorded with the game
+    levels: Levels | None = None  # every level on offer (None: just `model_name`)
 
     @classmethod
     def from_config(cls, config: Config) -> GameSettings:
-        """The settings from the [serving], [explainer], [model] and [web] sections."""
+        """The settings from the [serving], [explainer], [model], [levels] and [web] sections."""
+        levels = Levels.from_config(config)
         return cls(
             serving_url=str(config.get("serving", "url")),
             explainer_url=str(config.get("explainer", "url")),
-            model_name=str(config.get("model", "name")),
+            model_name=levels.strongest.servable,
             rounds=int(config.get("web", "rounds")),
             serving_timeout=float(config.get("serving", "timeout_seconds")),
             explainer_timeout=float(config.get("explainer", "timeout_seconds")),
+            level=levels.strongest.name,
+            levels=levels,
         )
+
+    def at_level(self, name: object) -> GameSettings:
+        """These settings for a game against level `name` (the default level when it is None
+        or not on offer): its servable answers and explains."""
+        if self.levels is None:
+            return self
+        chosen = self.levels.resolve(name)
+        return dataclasses.replace(self, model_name=chosen.servable, level=chosen.name)
 
 
 def pick_images(catalog: Catalog, count: int, rng: random.Random) -> list[CatalogImage]:
@@ -103,7 +122,9 @@ def prepare_game(
         _build_round(catalog, media, image, top5, pair)
         for image, top5, pair in zip(images, result.top5, heatmaps, strict=True)
     ]
-    return new_game(rounds, catalog.labels, settings.model_name, result.model_version)
+    return new_game(
+        rounds, catalog.labels, settings.model_name, result.model_version, level=settings.level
+    )
 
 
 async def fetch_answers(

@@ -23,10 +23,12 @@ REDIRECT_LINK = component_id("shell", "redirect")  # rendered by a page that is 
 
 @dataclass(frozen=True)
 class Starter:
-    """The ids of one start-game widget (its button, retry, progress area and error box)."""
+    """The ids of one start-game widget (its button, retry, progress area and error box, and
+    the opponent level picker unless the widget starts at the default level)."""
 
     owner: str
     button: str = "start"
+    picks_level: bool = True
 
     @property
     def start(self) -> str:
@@ -56,6 +58,10 @@ class Starter:
     def error_text(self) -> str:
         return component_id(self.owner, "error-text")
 
+    @property
+    def level(self) -> str:
+        return component_id(self.owner, "level")
+
 
 # /
 HOME_STARTER = Starter("home")
@@ -66,7 +72,7 @@ HOME_ERROR = HOME_STARTER.error
 HOME_ERROR_TEXT = HOME_STARTER.error_text
 
 # / on a booth kiosk: the attract screen, one big start button
-ATTRACT_STARTER = Starter("attract", button="screen")
+ATTRACT_STARTER = Starter("attract", button="screen", picks_level=False)  # the default level
 ATTRACT_SCREEN = ATTRACT_STARTER.start
 ATTRACT_DECK = component_id("attract", "deck")  # the cycling slides
 ATTRACT_TICK = component_id("attract", "tick")

@@ -24,7 +24,7 @@ from cargame.clients.serving import ServingError
 from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError, make_label, split_label
 from cargame.domain.game import GameData, GameError
-from cargame.web import booth_board, booth_kiosk, state
+from cargame.web import booth_board, booth_kiosk, opponents, state
 from cargame.web.media import media_url
 from cargame.web.runtime import runtime
 
@@ -85,14 +85,16 @@ def game_in_progress(raw_pointer: object) -> GameData | None:
     return game if game is not None and game.stage != "finished" else None
 
 
-def start_game() -> Move:
-    """Prepare a new game for this browser, reporting progress to `start_progress`."""
+def start_game(level: str | None = None) -> Move:
+    """Prepare a new game for this browser against opponent `level` (None: the one it played
+    last, else the default), reporting progress to `start_progress`."""
     app = runtime()
+    settings = app.settings.at_level(level or opponents.chosen_level())
     recorder = app.progress.recorder(_progress_owner())
     try:
         game = rounds.prepare_game(
             app.shelf.catalog(),
-            app.settings,
+            settings,
             media=app.media,
             rng=random.Random(),
             progress=recorder,
@@ -109,6 +111,8 @@ def start_game() -> Move:
             message="The garage has no photos ready to play with yet. Please ask the "
             "host to set it up."
         )
+    if settings.level is not None:
+        opponents.remember_level(settings.level)
     stale_after = timedelta(seconds=int(app.config.get("web", "session_ttl_seconds")))
     _record("started game", game_records.game_started, game, app.mode, stale_after)
     return Move(game, game.expected_path)
