@@ -34,6 +34,7 @@ from cargame.domain.catalog import CatalogError
 from cargame.domain.game import EXACT_MODEL_POINTS, RIGHT_MAKE_POINTS
 from cargame.domain.rounds import GameSettings
 from cargame.web import share_card
+from cargame.web.components.widgets import count_word
 from cargame.web.extensions import media_cache
 from cargame.web.runtime import runtime
 
@@ -141,12 +142,14 @@ def page(token: str) -> ResponseReturnValue:
         return render_template("accounts/share.html", game=None), 404
     scores = {"you": game.player_score, "ai": game.ai_score}
     level = f" Opponent: {game.level}." if game.level else ""
+    photos = count_word(len(game.rounds)).capitalize()
     return render_template(
         "accounts/share.html",
         game=game,
         title=TITLES[game.winner].format(**scores),
-        description=f"{len(game.rounds)} car photos, a person and a neural network naming make "
-        f"and model; the heatmaps show where the AI looked.{level} Can you beat it?",
+        photos=photos,
+        description=f"{photos} car photos, a person and a neural network naming make and "
+        f"model; the heatmaps show where the AI looked.{level} Can you beat it?",
         page_url=url_for("share.page", token=token, _external=True),
         image_url=url_for("share.image", token=token, _external=True),
         width=share_card.WIDTH,
