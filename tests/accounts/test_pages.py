@@ -110,6 +110,33 @@ def test_leaderboard_is_public_and_follows_the_period(
     assert "href='/leaderboard?period=week', active=True" in fallback
 
 
+def test_leaderboard_filters_by_opponent_level(
+    web_app: DashProxy,
+    app_sessions: sessionmaker[Session],
+    make_user: Callable[..., User],
+    make_game: Callable[..., GameData],
+) -> None:
+    for name, level in (("rookie_fan", "rookie"), ("expert_fan", "expert")):
+        game = make_game(guesses=["Audi/A4"], truths=["Audi/A4"])
+        game.level = level
+        _record(app_sessions, game, make_user(app_sessions, name))
+
+    everyone = _render(web_app, "/leaderboard", period="all")
+    assert "rookie_fan" in everyone and "expert_fan" in everyone
+    for label in ("All levels", "Rookie", "Pro", "Expert"):
+        assert f"children='{label}'" in everyone
+    assert "href='/leaderboard?period=all&level=rookie'" in everyone
+
+    rookie = _render(web_app, "/leaderboard", period="all", level="rookie")
+    assert "rookie_fan" in rookie and "expert_fan" not in rookie
+    assert "Most wins against the AI · Rookie" in rookie
+    assert "href='/leaderboard?period=today&level=rookie'" in rookie  # the level stays
+    pro = _render(web_app, "/leaderboard", period="all", level="pro")
+    assert "No Pro games by registered players yet" in pro
+    unknown = _render(web_app, "/leaderboard", period="all", level="<b>boss</b>")
+    assert "rookie_fan" in unknown and "expert_fan" in unknown and "boss" not in unknown
+
+
 def test_account_links_for_visitors_and_players() -> None:
     visitor = str(account_links(None, "/result"))
     assert "/login?next=/result" in visitor and "/register?next=/result" in visitor

@@ -246,6 +246,36 @@ def test_leaderboard_ties_share_a_rank(
     assert all(set(vars(row)) == {"rank", "username", "wins", "points", "games"} for row in rows)
 
 
+def test_the_leaderboard_filters_by_opponent_level(
+    sessions: sessionmaker[Session],
+    make_user: Callable[..., User],
+    make_game: Callable[..., GameData],
+) -> None:
+    """Each game records its level; a level's board counts only games against that level."""
+    plays = [("hana", "rookie", 3), ("ivan", "expert", 1), ("hana", "expert", 0)]
+    with sessions() as session:
+        for name, level, wins in plays:
+            user = session.scalar(select(User).where(User.username == name))
+            user = user or make_user(sessions, name)
+            for _ in range(max(wins, 1)):
+                truths = ["Audi/A4"] if wins else ["Audi/TT", "Audi/TT"]
+                game = make_game(guesses=["Audi/A4"] * len(truths), truths=truths)
+                game.level = level
+                game_log.record_finished_game(session, game, user.id, "solo")
+
+        def board(level: str | None) -> list[tuple[str, int, int]]:
+            rows = records.leaderboard(session, "all", "wins", level=level)
+            return [(row.username, row.wins, row.games) for row in rows]
+
+        assert board("rookie") == [("hana", 3, 3)]
+        assert board("expert") == [("ivan", 1, 1), ("hana", 0, 1)]
+        assert board("pro") == []
+        assert board(None) == [("hana", 3, 4), ("ivan", 1, 1)]
+        hana = session.scalar(select(User).where(User.username == "hana"))
+        history = records.player_history(session, hana.id)
+    assert sorted(game.level for game in history) == ["expert"] + ["rookie"] * 3
+
+
 def _finish_route(server: Flask, game: GameData) -> None:
     @server.post("/test-finish")
     def finish() -> str:

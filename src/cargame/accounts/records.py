@@ -30,6 +30,7 @@ class GameSummary:
     player_score: int
     ai_score: int
     winner: str
+    level: str | None = None  # the opponent level played
 
     @classmethod
     def of(cls, game: Game) -> GameSummary:
@@ -156,8 +157,11 @@ def leaderboard(
     by: Ranking = "wins",
     limit: int = 10,
     now: datetime | None = None,
+    level: str | None = None,
 ) -> list[LeaderboardRow]:
-    """Top registered players by wins against the AI or by points; ties share a rank."""
+    """Top registered players by wins against the AI or by points; ties share a rank.
+
+    With `level`, only games against that opponent level count (None: every level)."""
     if by not in ("wins", "points"):
         raise ValueError(f"unknown ranking {by!r}; expected wins or points")
     wins = func.sum(case((Game.winner == "player", 1), else_=0)).label("wins")
@@ -173,6 +177,8 @@ def leaderboard(
     start = period_start(period, now)
     if start is not None:
         query = query.where(Game.finished_at >= start)
+    if level is not None:
+        query = query.where(Game.level == level)
     rows = session.execute(query).all()
     ranked: list[LeaderboardRow] = []
     for position, row in enumerate(rows, start=1):

@@ -292,14 +292,15 @@ def player_history(period: records.Period) -> list[records.GameSummary]:
 
 
 def leaderboards(
-    period: records.Period,
+    period: records.Period, level: str | None = None
 ) -> tuple[list[records.LeaderboardRow], list[records.LeaderboardRow]]:
-    """The top players by wins and by points (RecordsUnavailable when the database fails)."""
+    """The top players by wins and by points, against one opponent level or all (None);
+    RecordsUnavailable when the database fails."""
     try:
         with db_session() as database:
             return (
-                records.leaderboard(database, period, "wins"),
-                records.leaderboard(database, period, "points"),
+                records.leaderboard(database, period, "wins", level=level),
+                records.leaderboard(database, period, "points", level=level),
             )
     except SQLAlchemyError as error:
         logger.exception("database unavailable for the leaderboard")

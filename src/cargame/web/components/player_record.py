@@ -225,10 +225,17 @@ EMPTY_WHEN = {"today": "today yet", "week": "this week yet", "all": "yet"}
 
 
 def leaderboard_table(
-    title: str, rows: list[records.LeaderboardRow], by: str, table_id: str, period: str
+    title: str,
+    rows: list[records.LeaderboardRow],
+    by: str,
+    table_id: str,
+    period: str,
+    level_title: str | None = None,
 ) -> html.Div:
+    """The top players by `by`; `level_title` names the opponent level the board counts."""
     if not rows:
-        empty = html.P(f"No games by registered players {EMPTY_WHEN[period]}. Be the first!")
+        games = f"{level_title} games" if level_title else "games"
+        empty = html.P(f"No {games} by registered players {EMPTY_WHEN[period]}. Be the first!")
         return html.Div([html.H3(title, className="h5"), empty], id=table_id)
     header = html.Thead(
         html.Tr(
