@@ -199,6 +199,21 @@ def export_levels(
     return folders
 
 
+def load_trained(version_dir: Path, catalog: Catalog) -> TrainedModel:
+    """An exported version's Keras model and metadata, checked against the catalog's classes."""
+    metadata = read_metadata(version_dir)
+    if sorted(metadata["labels"]) != sorted(catalog.labels):
+        raise CatalogError(f"catalog {catalog.name!r} does not have the classes of {version_dir}")
+    height, width = metadata["image_size"]
+    return TrainedModel(
+        keras.models.load_model(version_dir / KERAS_FILE, compile=False),
+        list(metadata["labels"]),
+        (height, width),
+        metadata["gradcam_layer"],
+        metadata["backbone"],
+    )
+
+
 def derive_from_export(
     catalog: Catalog,
     models_dir: Path,
@@ -212,17 +227,7 @@ def derive_from_export(
     versions = model_versions(models_dir, name)
     if not versions:
         raise FileNotFoundError(f"no exported version of model {name!r} in {models_dir}")
-    version_dir = Path(models_dir) / name / str(versions[-1])
-    metadata = read_metadata(version_dir)
-    if sorted(metadata["labels"]) != sorted(catalog.labels):
-        raise CatalogError(f"catalog {catalog.name!r} does not have the classes of {version_dir}")
-    trained = TrainedModel(
-        keras.models.load_model(version_dir / KERAS_FILE, compile=False),
-        list(metadata["labels"]),
-        tuple(metadata["image_size"]),  # type: ignore[arg-type]
-        metadata["gradcam_layer"],
-        metadata["backbone"],
-    )
+    trained = load_trained(Path(models_dir) / name / str(versions[-1]), catalog)
     weaker = [level.name for level in levels if not level.full_strength]
     progress(f"levels: deriving {', '.join(weaker)} from {name} version {versions[-1]}")
     scorer = SplitScorer(trained, catalog, batch_size, progress)

@@ -19,7 +19,7 @@ from support import b64
 from support_models import TinyExport, build_shapes_catalog
 
 from cargame.config import load_config
-from cargame.domain.catalog import Catalog
+from cargame.domain.catalog import CatalogError
 from cargame.domain.levels import Levels
 from model_service.explain import server as explainer
 from model_service.serving import server as serving
@@ -74,9 +74,12 @@ def levelled(tiny_export: TinyExport, tmp_path_factory: pytest.TempPathFactory) 
     return models_dir
 
 
-@pytest.fixture
-def catalog(levelled: Path) -> Catalog:
-    return Catalog.load(levelled.parent / "catalog")
+def test_levels_refuse_a_catalog_of_other_classes(levelled: Path, tmp_path: Path) -> None:
+    other = build_shapes_catalog(tmp_path / "other", {"Acme/Alpha": 6, "Other/Car": 6})
+    with pytest.raises(CatalogError, match="does not have the classes"):
+        training_levels.derive_from_export(
+            other, levelled, "tiny", [], batch_size=8, progress=lambda line: None
+        )
 
 
 def test_a_level_is_its_own_servable_with_a_report_listing_every_level(levelled: Path) -> None:
