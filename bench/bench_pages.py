@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import waitress
 from bench_support import make_photo  # first: it puts tests/ on sys.path for the doubles
-from browser import chromium_options, click, type_into_dropdown
+from browser import chromium_options, click, tap_tile, type_into_dropdown
 from dash.testing.browser import Browser
 from doubles import FakeAI, FakeExplainer, FakeServing, ServerThread, application
 
@@ -471,9 +471,12 @@ class Player:
         self.recorder.wait_until_quiet(done)
         self.actions.append(Action(name, *self.recorder.take()))
 
-    def pick(self, dropdown: str, text: str) -> None:
-        """Open a dropdown with the mouse, type to filter, Enter picks the match."""
-        click(self.browser, f"#{dropdown}")
+    def pick(self, group: str, text: str) -> None:
+        """Tap the tile named `text` (few makes: tiles), or type into the list (many makes)."""
+        if self.driver.find_elements("css selector", f"#{group} input[type=radio]"):
+            tap_tile(self.browser, group, text)
+            return
+        click(self.browser, f"#{group}")
         time.sleep(0.1)
         type_into_dropdown(self.browser, text)
 
@@ -505,9 +508,9 @@ class Player:
         """A click on an element, for `act`."""
         return lambda: click(self.browser, selector)
 
-    def picks(self, dropdown: str, text: str) -> Callable[[], None]:
-        """Picking `text` in a dropdown, for `act`."""
-        return lambda: self.pick(dropdown, text)
+    def picks(self, group: str, text: str) -> Callable[[], None]:
+        """Picking `text` as a player does, for `act`."""
+        return lambda: self.pick(group, text)
 
 
 # --- summary -------------------------------------------------------------------------------

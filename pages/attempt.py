@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
 
@@ -14,22 +14,27 @@ from cargame.web.components import booth
 from cargame.web.components import widgets as ui
 from cargame.web.layouts import staged_layout
 from cargame.web.media import media_url
-from cargame.web.runtime import runtime_of
 
 PATH = "/attempt"
 
 dash.register_page(__name__, path=PATH, title="Your guess · Beat the AI")
 
 
+TILE_LIMIT = 12  # up to this many makes (and models per make) are tiles; more: a list
+
+
 @staged_layout(PATH)
 def layout(current, view):
     number, total = view["round_number"], view["total_rounds"]
+    makes = services.makes_of(current)
+    tiles = services.is_booth() or len(makes) <= TILE_LIMIT
     return html.Div(
         [
             ui.page_heading(
                 f"Round {number} of {total}: which car is this?",
-                "The AI has already answered. Its guess stays hidden until you lock in yours.",
+                _ai_note(view.get("ai_seconds")),
             ),
+            _timer(current.seconds_left(), f"{view['game_id']}-{number}"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -37,6 +42,7 @@ def layout(current, view):
                             ui.photo(
                                 media_url(view["image_token"]),
                                 f"Round {number} photo: the car to identify",
+                                "guess-photo",
                             ),
                             body=True,
                             className="shadow-sm border-0",
@@ -45,19 +51,52 @@ def layout(current, view):
                         className="mb-4",
                     ),
                     dbc.Col(
-                        _tile_form(services.makes_of(current))
-                        if services.is_booth()
-                        else _guess_form(services.makes_of(current)),
+                        _tile_form(makes) if tiles else _list_form(makes),
                         lg=5,
                         className="mb-4",
                     ),
                 ]
             ),
+            dcc.Store(id=ids.ATTEMPT_VARIANT, data="tiles" if tiles else "list"),
         ]
     )
 
 
-def _guess_form(make_options):
+def _ai_note(ai_seconds):
+    if ai_seconds is None:
+        return "The AI has already answered. Its guess stays hidden until you lock in yours."
+    took = "under 0.01 s" if ai_seconds < 0.01 else f"{ai_seconds:.2f} s"
+    return f"The AI answered in {took}. Its guess stays hidden until you lock in yours."
+
+
+def _timer(seconds_left, key):
+    """The round's countdown; at zero the page locks in what is chosen."""
+    timed_out = dcc.Store(id=ids.ATTEMPT_TIMED_OUT, data=None)
+    if seconds_left is None:
+        return html.Div([dcc.Store(id=ids.ATTEMPT_TIMER, data=None), timed_out])
+    left = int(round(seconds_left))
+    return html.Div(
+        [
+            html.Span("Time left", className="small text-body-secondary me-2"),
+            html.Strong(f"{left} s", id=ids.ATTEMPT_TIMER_TEXT, className="round-timer-text"),
+            dbc.Progress(
+                value=100,
+                id=ids.ATTEMPT_TIMER_BAR,
+                className="round-timer-bar flex-grow-1 ms-3",
+                style={"height": "0.75rem"},
+            ),
+            dcc.Store(id=ids.ATTEMPT_TIMER, data={"left": seconds_left, "key": key}),
+            timed_out,
+            dcc.Interval(id=ids.ATTEMPT_TICK, interval=250),
+        ],
+        className="round-timer d-flex align-items-center mb-3",
+        role="timer",
+        **{"aria-live": "off"},
+    )
+
+
+def _list_form(make_options):
+    """Many makes: searchable lists (type to filter; Tab, arrows and Enter work)."""
     return dbc.Card(
         dbc.CardBody(
             [
@@ -69,22 +108,19 @@ def _guess_form(make_options):
                     placeholder="Choose a make (type to search)",
                     className="mb-3",
                 ),
-                dbc.Label("Model", html_for=ids.ATTEMPT_MODEL, className="fw-semibold"),
+                dbc.Label(
+                    "Choose a make first",
+                    id=ids.ATTEMPT_MODEL_HINT,
+                    html_for=ids.ATTEMPT_MODEL,
+                    className="fw-semibold",
+                ),
                 dcc.Dropdown(
                     id=ids.ATTEMPT_MODEL,
                     options=[],
-                    disabled=True,
-                    placeholder="Choose a make first",
+                    placeholder="Choose a model",
                     className="mb-4",
                 ),
-                dbc.Button(
-                    "Lock in my guess",
-                    id=ids.ATTEMPT_SUBMIT,
-                    color="primary",
-                    size="lg",
-                    className="w-100",
-                ),
-                html.Div(id=ids.ATTEMPT_MESSAGE, role="alert", className="mt-3"),
+                _submit(),
                 html.P(
                     "Keyboard: Tab moves between fields, typing filters a list, Enter picks.",
                     className="small text-body-secondary mt-3 mb-0",
@@ -96,7 +132,8 @@ def _guess_form(make_options):
 
 
 def _tile_form(makes):
-    """The booth's touch-first guess: tap a make, then one of its models (with its picture)."""
+    """Few makes: tap a make, then one of its models (with its showroom picture). Tab reaches
+    each group, the arrow keys choose."""
     return dbc.Card(
         dbc.CardBody(
             [
@@ -109,60 +146,83 @@ def _tile_form(makes):
                     className="fw-semibold fs-5 mt-4 mb-2",
                 ),
                 booth.tiles(ids.ATTEMPT_MODEL, []),
-                dbc.Button(
-                    "Lock in my guess",
-                    id=ids.ATTEMPT_SUBMIT,
-                    color="primary",
-                    size="lg",
-                    className="w-100 mt-4 booth-touch",
-                ),
-                html.Div(id=ids.ATTEMPT_MESSAGE, role="alert", className="mt-3"),
+                html.Div(_submit(), className="mt-4"),
             ]
         ),
         className="shadow-sm border-0 h-100",
     )
 
 
+def _submit():
+    return html.Div(
+        [
+            dbc.Button(
+                "Lock in my guess",
+                id=ids.ATTEMPT_SUBMIT,
+                color="primary",
+                size="lg",
+                className="w-100 booth-touch",
+            ),
+            html.Div(id=ids.ATTEMPT_MESSAGE, role="alert", className="mt-3"),
+        ]
+    )
+
+
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
-    if runtime_of(app.server).booth:
-        _register_tile_callback(app)
-    else:
-        _register_dropdown_callback(app)
-    _register_lock_in(app)
 
-
-def _register_tile_callback(app: DashProxy) -> None:
     @app.callback(
         Output(ids.ATTEMPT_MODEL, "options"),
         Output(ids.ATTEMPT_MODEL, "value"),
         Output(ids.ATTEMPT_MODEL_HINT, "children"),
         Input(ids.ATTEMPT_MAKE, "value"),
         State(ids.GAME_STORE, "data"),
+        State(ids.ATTEMPT_VARIANT, "data"),
         prevent_initial_call=True,
     )
-    def offer_model_tiles(make: str | None, game: GameData | None) -> tuple[object, ...]:
-        models = booth_kiosk.model_tiles(state.as_game(game), make)
-        if not models:
-            return [], None, "Tap a make to see its models"
-        return booth.model_options(models), None, f"Which {make}?"
+    def offer_models(
+        make: str | None, game: GameData | None, variant: str | None
+    ) -> tuple[object, ...]:
+        current = state.as_game(game)
+        if variant == "tiles":
+            models = booth_kiosk.model_tiles(current, make)
+            if not models:
+                return [], None, "Tap a make to see its models"
+            return booth.model_options(models), None, f"Which {make}?"
+        names = services.models_of(current, make)
+        if not names:
+            return [], None, "Choose a make first"
+        return names, None, f"Which {make}?"
 
-
-def _register_dropdown_callback(app: DashProxy) -> None:
-    @app.callback(
-        Output(ids.ATTEMPT_MODEL, "options"),
-        Output(ids.ATTEMPT_MODEL, "value"),
-        Output(ids.ATTEMPT_MODEL, "disabled"),
-        Output(ids.ATTEMPT_MODEL, "placeholder"),
-        Input(ids.ATTEMPT_MAKE, "value"),
-        State(ids.GAME_STORE, "data"),
+    # The countdown runs in the browser; at zero it asks the server to lock in (once).
+    app.clientside_callback(
+        """function (ticks, timer) {
+            var ns = window.dash_clientside;
+            if (!timer || timer.left === undefined) { return ns.no_update; }
+            var clock = window.cargameRoundTimer;
+            if (!clock || clock.key !== timer.key) {
+                clock = window.cargameRoundTimer = {
+                    key: timer.key, end: Date.now() + 1000 * timer.left,
+                    total: Math.max(1, timer.left), done: false
+                };
+            }
+            if (clock.done) { return ns.no_update; }
+            var left = Math.max(0, (clock.end - Date.now()) / 1000);
+            var text = Math.ceil(left) + " s";
+            if (left <= 0) {
+                clock.done = true;
+                return [text, 0, Date.now()];
+            }
+            return [text, Math.round(100 * left / clock.total), ns.no_update];
+        }""",
+        Output(ids.ATTEMPT_TIMER_TEXT, "children"),
+        Output(ids.ATTEMPT_TIMER_BAR, "value"),
+        Output(ids.ATTEMPT_TIMED_OUT, "data"),
+        Input(ids.ATTEMPT_TICK, "n_intervals"),
+        State(ids.ATTEMPT_TIMER, "data"),
         prevent_initial_call=True,
     )
-    def offer_models(make: str | None, game: GameData | None) -> tuple[object, ...]:
-        models = services.models_of(state.as_game(game), make)
-        if not models:
-            return [], None, True, "Choose a make first"
-        return models, None, False, f"Choose a {make} model"
+    _register_lock_in(app)
 
 
 def _register_lock_in(app: DashProxy) -> None:
@@ -171,18 +231,24 @@ def _register_lock_in(app: DashProxy) -> None:
         Output(ids.NAVIGATE, "href"),
         Output(ids.ATTEMPT_MESSAGE, "children"),
         Input(ids.ATTEMPT_SUBMIT, "n_clicks"),
+        Input(ids.ATTEMPT_TIMED_OUT, "data"),
         State(ids.ATTEMPT_MAKE, "value"),
         State(ids.ATTEMPT_MODEL, "value"),
         State(ids.GAME_STORE, "data"),
         prevent_initial_call=True,
     )
     def lock_in(
-        clicks: int | None, make: str | None, model: str | None, game: GameData | None
+        clicks: int | None,
+        timed_out: object,
+        make: str | None,
+        model: str | None,
+        game: GameData | None,
     ) -> tuple[object, ...]:
         # Dash also calls this when the page content appears (the store is outside the page).
-        if not clicks:
+        if not (clicks or timed_out):
             raise PreventUpdate
-        move = services.lock_in(state.as_game(game), make, model)
+        ran_out = ctx.triggered_id == ids.ATTEMPT_TIMED_OUT
+        move = services.lock_in(state.as_game(game), make, model, timed_out=ran_out)
         return (
             state.pointer(move.game) if move.game else no_update,
             move.href or no_update,

@@ -11,6 +11,7 @@ from dash_extensions.enrich import DashProxy
 from cargame.domain.game import GameData
 from cargame.web import ids, services, state
 from cargame.web.components import booth, final_score
+from cargame.web.components.share import share_button
 from cargame.web.components.start import register_start_callback
 from cargame.web.layouts import staged_layout
 
@@ -28,6 +29,9 @@ def layout(current, view):
             final_score.final_score(view, finish),
             _booth_extras(finish) if finish.booth else None,
             html.Div(final_score.saved_note(finish), id=ids.FINISH_SAVED),
+            html.Div(share_button(finish.share_url), className="mb-4")
+            if finish.share_url
+            else None,
             html.H2("Round by round", className="h5 fw-bold mb-3"),
             dbc.Row(
                 [

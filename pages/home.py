@@ -67,6 +67,7 @@ def _intro(current, rounds):
                     ],
                     className="my-4",
                 ),
+                _timer_switch(services.round_seconds(), services.timer_on()),
                 html.P(
                     [
                         "Want to study first? Every model the AI knows is in the ",
@@ -80,6 +81,23 @@ def _intro(current, rounds):
         ),
         className="hero-card shadow-sm h-100 border-0",
     )
+
+
+def _timer_switch(seconds, on):
+    if not seconds:
+        return None
+    return dbc.Switch(
+        id=ids.HOME_TIMER,
+        label=_timer_label(seconds, on),
+        value=on,
+        className="mb-3 fs-5",
+    )
+
+
+def _timer_label(seconds, on):
+    if on:
+        return f"Round timer: {seconds} s per photo (turn off to take your time)"
+    return "Round timer off: take your time"
 
 
 def _scoring(rounds):
@@ -119,6 +137,16 @@ def _scoring(rounds):
 def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
     register_start_callback(app, ids.HOME_STARTER)
+
+    @app.callback(
+        Output(ids.HOME_TIMER, "label"),
+        Input(ids.HOME_TIMER, "value"),
+        prevent_initial_call=True,
+    )
+    def choose_timer(on: bool | None) -> str:
+        services.set_timer(bool(on))
+        return _timer_label(services.round_seconds(), bool(on))
+
     if runtime_of(app.server).booth:
         register_start_callback(
             app, ids.ATTRACT_STARTER, busy=("className", "attract attract-busy", "attract")

@@ -11,7 +11,6 @@ from dash_extensions.enrich import DashProxy
 from cargame.domain.game import GameData
 from cargame.web import ids, services, state
 from cargame.web.components import answer
-from cargame.web.components import widgets as ui
 from cargame.web.layouts import staged_layout
 
 PATH = "/result"
@@ -24,30 +23,28 @@ def layout(current, view):
     reveal = view["round"]
     number, total = view["round_number"], view["total_rounds"]
     last = number == total
+    # The verdict, both answers and "Next" first: they fit the first screen on a laptop and a
+    # phone; the pictures and the AI's top five follow.
     return html.Div(
         [
-            ui.page_heading(f"Round {number} of {total}: the answer", answer.verdict(reveal)),
-            dbc.Row(
-                [
-                    dbc.Col(answer.photo_card(reveal, number), md=6, className="mb-4"),
-                    dbc.Col(answer.heatmap_card(reveal), md=6, className="mb-4"),
-                ]
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(answer.answers_card(reveal), lg=5, className="mb-4"),
-                    dbc.Col(answer.chart_card(reveal), lg=7, className="mb-4"),
-                ]
-            ),
-            html.Div(
+            answer.verdict_card(
+                reveal,
+                number,
+                total,
                 dbc.Button(
                     "See the result →" if last else "Next round →",
                     id=ids.RESULT_NEXT,
                     color="primary",
                     size="lg",
-                    className="px-4",
+                    className="px-4 w-100 booth-touch",
                 ),
-                className="d-flex justify-content-end",
+            ),
+            answer.pictures(reveal, number),
+            dbc.Row(
+                [
+                    dbc.Col(answer.chart_card(reveal), lg=7, className="mb-4"),
+                    dbc.Col(answer.legend_card(), lg=5, className="mb-4"),
+                ]
             ),
         ]
     )
@@ -57,17 +54,16 @@ def register_callbacks(app: DashProxy) -> None:
     """This page's callbacks, on this app."""
 
     @app.callback(
-        Output(ids.RESULT_AI_HEATMAP, "className"),
         Output(ids.RESULT_TRUTH_HEATMAP, "className"),
         Input(ids.RESULT_TRUTH_SWITCH, "value"),
         State(ids.GAME_STORE, "data"),
         prevent_initial_call=True,
     )
-    def toggle_truth_heatmap(show_truth: bool | None, game: GameData | None) -> tuple[str, str]:
+    def toggle_truth_heatmap(show_truth: bool | None, game: GameData | None) -> str:
         if not show_truth:
-            return answer.SHOWN, answer.HIDDEN
+            return answer.HIDDEN
         services.show_truth_heatmap(state.as_game(game))
-        return answer.HIDDEN, answer.SHOWN
+        return answer.SHOWN
 
     @app.callback(
         Output(ids.GAME_STORE, "data"),

@@ -59,7 +59,9 @@ def click(browser: Any, selector: str, attempts: int = 3) -> None:
     for attempt in range(1, attempts + 1):
         element = browser.wait_for_element(selector, timeout=BROWSER_TIMEOUT)
         try:
-            browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            browser.driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+            )
             time.sleep(0.2)
             element.click()
             return
@@ -77,21 +79,60 @@ def start(browser: Any) -> None:
 
 
 def guess_with_keyboard(browser: Any, make: str, model: str) -> None:
-    """Tab to the make list, type, Enter; the same for the model; Tab to the button, Enter."""
+    """Keyboard only: Tab into the make tiles, arrows (and Space) to the make; the same for the
+    model; Tab to the button, Enter. Lists (many makes) are typed into instead."""
     browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=BROWSER_TIMEOUT)
-    browser.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    # Start the Tab order at the photo, the element before the guess form.
+    browser.driver.execute_script(
+        "document.activeElement.blur(); window.scrollTo(0, 0);"
+        "var photo = document.querySelector('.guess-photo');"
+        "var range = document.createRange(); range.selectNode(photo);"
+        "var selection = window.getSelection(); selection.removeAllRanges();"
+        "selection.addRange(range);"
+    )
+    tiles = browser.driver.find_elements("css selector", f"#{ids.ATTEMPT_MAKE} input[type=radio]")
     press(browser, Keys.TAB)
-    assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_MAKE
-    press(browser, Keys.ENTER)
-    type_into_dropdown(browser, make)
-    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MAKE}", make)
-    press(browser, Keys.TAB)
-    press(browser, Keys.ENTER)
-    type_into_dropdown(browser, model)
-    browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MODEL}", model)
+    if not tiles:  # a list: type to filter, Enter picks
+        assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_MAKE
+        press(browser, Keys.ENTER)
+        type_into_dropdown(browser, make)
+        browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MAKE}", make)
+        press(browser, Keys.TAB)
+        press(browser, Keys.ENTER)
+        type_into_dropdown(browser, model)
+        browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MODEL}", model)
+    else:
+        choose_with_arrows(browser, ids.ATTEMPT_MAKE, make)
+        browser.wait_for_contains_text(f"#{ids.ATTEMPT_MODEL_HINT}", make, BROWSER_TIMEOUT)
+        browser.wait_for_element(f"#{ids.ATTEMPT_MODEL} input[type=radio]", BROWSER_TIMEOUT)
+        press(browser, Keys.TAB)
+        choose_with_arrows(browser, ids.ATTEMPT_MODEL, model)
     press(browser, Keys.TAB)
     assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_SUBMIT
     press(browser, Keys.ENTER)
+
+
+def choose_with_arrows(browser: Any, group: str, text: str) -> None:
+    """With focus in a radio group: Space checks the focused tile, arrows move to the next."""
+    for _ in range(40):
+        active = browser.driver.switch_to.active_element
+        inside, checked, label = browser.driver.execute_script(
+            "var input = arguments[0], group = document.getElementById(arguments[1]);"
+            "var label = input.labels && input.labels.length ? input.labels[0].innerText : '';"
+            "return [group.contains(input), input.checked, label];",
+            active,
+            group,
+        )
+        assert inside, (
+            f"the keyboard focus left #{group}: " + str(active.get_attribute("outerHTML"))[:200]
+        )
+        if not checked:
+            press(browser, Keys.SPACE)
+        elif label.strip().endswith(text):
+            return
+        else:
+            press(browser, Keys.ARROW_RIGHT)
+    raise AssertionError(f"no {text!r} tile reached with the arrow keys in #{group}")
 
 
 GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
@@ -130,7 +171,9 @@ def tap_tile(browser: Any, group: str, text: str) -> None:
     while (label := find()) is None:
         assert time.monotonic() < deadline, f"no {text!r} tile in #{group}"
         time.sleep(0.1)
-    browser.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", label)
+    browser.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", label
+    )
     label.click()
 
 

@@ -95,9 +95,15 @@ class DashClient:
                 self.next_round(pointer)
         return pointer
 
-    def lock_in(self, pointer: str, make: str | None, model: str | None) -> dict[str, Any]:
+    def lock_in(
+        self, pointer: str, make: str | None, model: str | None, timed_out: bool = False
+    ) -> dict[str, Any]:
+        """Press "Lock in" (or, with `timed_out`, let the round's countdown reach zero)."""
+        inputs: dict[str, Any] = {"attempt-submit.n_clicks": 1, "attempt-timed-out.data": None}
+        if timed_out:
+            inputs = {"attempt-timed-out.data": 1, "attempt-submit.n_clicks": None}
         return self.callback(
-            {"attempt-submit.n_clicks": 1},
+            inputs,
             {"attempt-make.value": make, "attempt-model.value": model, "shell-game.data": pointer},
         )
 

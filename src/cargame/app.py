@@ -18,7 +18,7 @@ from pathlib import Path
 import dash
 from dash import State
 from dash_extensions.enrich import DashProxy, MultiplexerTransform, ServersideOutputTransform
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cargame.accounts import auth as accounts_auth
@@ -27,6 +27,7 @@ from cargame.config import Config, ConfigError
 from cargame.web import (
     analytics_export,
     bad_requests,
+    compression,
     extensions,
     flask_pages,
     ids,
@@ -68,6 +69,7 @@ def create_server(config: Config) -> Flask:
     server = Flask("cargame")
     bad_requests.register(server, config)  # first: nothing may read a callback body before it
     configure_sessions(server, config)
+    compression.configure(server)
 
     proxies = int(config.get("web", "trusted_proxies"))
     if proxies:
@@ -79,6 +81,18 @@ def create_server(config: Config) -> Flask:
     def add_security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        return response
+
+    @server.after_request
+    def cache_fingerprinted_assets(response: Response) -> Response:
+        # Dash links /assets/ files with `?m=<modified time>`: a new file gets a new URL, so
+        # those URLs may be cached for a year (Dash already does so for its bundles).
+        if (
+            request.path.startswith("/assets/")
+            and "m" in request.args
+            and response.status_code == 200
+        ):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
 
     return server
@@ -178,6 +192,8 @@ def create_dash(server: Flask, config: Config, transform: ServersideOutputTransf
         title=APP_TITLE,
         update_title=None,
         serve_locally=True,
+        # gzip (or brotli) of the bundles and callback JSON, in the embedded server too.
+        compress=bool(config.get("web", "compress")),
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     kiosk = runtime.runtime_of(server).booth_settings

@@ -69,7 +69,9 @@ def test_attract_tap_play_nickname_and_the_wall_shows_it(
     # Every control on the final page is a comfortable touch target.
     controls = [
         control
-        for control in driver.find_elements("css selector", "main .btn, main input")
+        for control in driver.find_elements(
+            "css selector", "main .btn, main input:not([type=radio]), main .form-check label"
+        )
         if control.is_displayed()
     ]
     assert controls and all(control.size["height"] >= 48 for control in controls), [

@@ -74,10 +74,9 @@ MALFORMED: list[tuple[str, dict[str, Any]]] = [
         "dropdown value as objects",
         {
             "json": _body(
-                output="..attempt-model.options...attempt-model.value...attempt-model.disabled"
-                "...attempt-model.placeholder..",
+                output="..attempt-model.options...attempt-model.value...attempt-model-hint.children..",
                 inputs=[{"id": "attempt-make", "property": "value", "value": [{"a": 1}]}],
-                state=[GAME],
+                state=[GAME, {"id": "attempt-variant", "property": "data", "value": "tiles"}],
             )
         },
     ),
@@ -111,14 +110,17 @@ def test_values_of_the_wrong_type_for_a_real_callback(live) -> None:
     spec = next(
         spec
         for spec in client.dependencies
-        if [item["id"] for item in spec["inputs"]] == ["attempt-submit"]
+        if [item["id"] for item in spec["inputs"]] == ["attempt-submit", "attempt-timed-out"]
     )
     outputs = [part.split("@")[0].rsplit(".", 1) for part in spec["output"][2:-2].split("...")]
     for clicks, make in [("many", "Audi"), (1, {"$ne": None}), (1, ["Audi", {"x": 1}])]:
         body = {
             "output": spec["output"],
             "outputs": [{"id": i, "property": p} for i, p in outputs],
-            "inputs": [{"id": "attempt-submit", "property": "n_clicks", "value": clicks}],
+            "inputs": [
+                {"id": "attempt-submit", "property": "n_clicks", "value": clicks},
+                {"id": "attempt-timed-out", "property": "data", "value": None},
+            ],
             "state": [
                 {"id": "attempt-make", "property": "value", "value": make},
                 {"id": "attempt-model", "property": "value", "value": "A4"},

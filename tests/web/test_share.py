@@ -4,6 +4,7 @@ fetches them over HTTP; forged and garbled links; what the card and page give aw
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -202,3 +203,16 @@ def test_tokens_are_stable_and_do_not_contain_the_game_id(app: DashProxy) -> Non
         assert share.share_token("0123456789abcdef0123456789abcdee") != token
         assert "0123456789abcdef" not in token
         assert share.game_id_of(token.swapcase()) is None
+
+
+def test_the_final_page_offers_the_share_link_and_the_kiosk_does_not(
+    app: DashProxy, make_web_config: Any, dash_client: Any
+) -> None:
+    player = dash_client(app)
+    pointer = player.play([("Audi", "A4")] * 5)
+    page = json.dumps(player.page("/finish", pointer))
+    path = share_path(app, player.game(pointer).game_id)
+    assert path in page
+    kiosk = dash_client(create_app(make_web_config(booth=True)))
+    pointer = kiosk.play([("Audi", "A4")] * 5)
+    assert "/share/" not in json.dumps(kiosk.page("/finish", pointer))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ class PredictResult:
     model_version: int
     top5: list[list[Prediction]]
     labels: list[str]
+    seconds: float = 0.0  # the predict request's round trip, for "the AI answered in 0.05 s"
 
 
 async def model_version(
@@ -77,9 +79,11 @@ async def predict(
         "signature_name": SIGNATURE_NAME,
         "instances": [{"b64": base64.b64encode(image).decode("ascii")} for image in images],
     }
+    started = time.perf_counter()
     body = await request_json(
         session, "POST", url, timeout=timeout, error_type=ServingError, payload=payload
     )
+    seconds = time.perf_counter() - started
     rows = body.get("predictions")
     if not isinstance(rows, list) or len(rows) != len(images):
         count = len(rows) if isinstance(rows, list) else "no"
@@ -88,7 +92,8 @@ async def predict(
         parsed = [_parse_row(url, row) for row in rows]
     except MALFORMED as error:
         raise ServingError(f"POST {url}: malformed prediction ({error!r})") from error
-    return PredictResult(model_name, version, [top for top, _ in parsed], parsed[0][1])
+    top5 = [top for top, _ in parsed]
+    return PredictResult(model_name, version, top5, parsed[0][1], seconds)
 
 
 # What a reply of the wrong shape raises while it is parsed (a wrong or broken server).

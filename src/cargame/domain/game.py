@@ -76,6 +76,7 @@ class Round:
     guessed_at: datetime | None = None
     heatmap_shown: bool = False
     truth_heatmap_shown: bool = False  # the player opened "where it should have looked"
+    timed_out: bool = False  # the round timer ran out before a whole answer was locked in
 
     @property
     def ai_guess(self) -> str | None:
@@ -84,7 +85,8 @@ class Round:
 
     @property
     def guessed(self) -> bool:
-        return self.guess is not None
+        """Locked in: a guess, or the timer ran out without one (0 points)."""
+        return self.guess is not None or self.timed_out
 
     @property
     def player_points(self) -> int:
@@ -107,6 +109,7 @@ class Round:
             "heatmap_token": self.heatmap_token,
             "truth_heatmap_token": self.truth_heatmap_token,
             "heatmap_shown": self.heatmap_shown,
+            "timed_out": self.timed_out,
         }
 
 
@@ -124,6 +127,8 @@ class GameData:
     stage: Stage = "attempt"
     started_at: datetime = field(default_factory=utc_now)
     finished_at: datetime | None = None
+    round_seconds: int | None = None  # the round timer (None: no timer in this game)
+    ai_seconds: float | None = None  # the AI's measured predict time per photo
     # Counts the changes: the store keeps a write only if it is newer than what it holds, so
     # two lock-ins of the same round (double click, two tabs, two workers) cannot both count.
     revision: int = 0
@@ -191,6 +196,25 @@ class GameData:
         self.revision += 1
         return game_round
 
+    def seconds_left(self, now: datetime | None = None) -> float | None:
+        """Seconds left on the current round's timer (None: no timer, or not at a guess)."""
+        shown = self.current_round.shown_at
+        if self.round_seconds is None or self.stage != "attempt" or shown is None:
+            return None
+        elapsed = ((now or utc_now()) - shown).total_seconds()
+        return max(0.0, self.round_seconds - elapsed)
+
+    def time_out(self, now: datetime | None = None) -> Round:
+        """The timer ran out with no whole answer: the round is locked in empty, 0 points."""
+        if self.stage != "attempt":
+            raise GameError(f"cannot time out in the {self.stage} stage")
+        game_round = self.current_round
+        game_round.timed_out = True
+        game_round.guessed_at = now or utc_now()
+        self.stage = "result"
+        self.revision += 1
+        return game_round
+
     def show_heatmap(self) -> Round:
         """Record that the player opened the heatmap (only after guessing)."""
         if self.stage == "attempt":
@@ -234,6 +258,8 @@ class GameData:
             "model_name": self.model_name,
             "model_version": self.model_version,
             "level": self.level,
+            "round_seconds": self.round_seconds,
+            "ai_seconds": self.ai_seconds,
         }
         if self.stage != "attempt":
             view["round"] = self.current_round.reveal()

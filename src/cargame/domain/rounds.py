@@ -122,9 +122,11 @@ def prepare_game(
         _build_round(catalog, media, image, top5, pair)
         for image, top5, pair in zip(images, result.top5, heatmaps, strict=True)
     ]
-    return new_game(
+    game = new_game(
         rounds, catalog.labels, settings.model_name, result.model_version, level=settings.level
     )
+    game.ai_seconds = result.seconds / len(photos)  # one batched predict: its share per photo
+    return game
 
 
 async def fetch_answers(

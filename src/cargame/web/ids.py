@@ -18,6 +18,9 @@ def component_id(owner: str, name: str) -> str:
 GAME_STORE = component_id("shell", "game")  # the server-side pointer to this tab's GameData
 NAVIGATE = component_id("shell", "navigate")  # callbacks move the player by setting its href
 SCOREBOARD = component_id("shell", "scoreboard")
+SCROLL_TOP = component_id("shell", "scroll-top")  # a page change scrolls to the top
+MENU = component_id("shell", "menu")  # the header's links, folded into a menu on phones
+MENU_TOGGLE = component_id("shell", "menu-toggle")
 REDIRECT_LINK = component_id("shell", "redirect")  # rendered by a page that is not the stage's
 
 
@@ -70,6 +73,7 @@ HOME_RETRY = HOME_STARTER.retry
 HOME_PROGRESS = HOME_STARTER.progress
 HOME_ERROR = HOME_STARTER.error
 HOME_ERROR_TEXT = HOME_STARTER.error_text
+HOME_TIMER = component_id("home", "timer")  # the round timer on or off (accessibility)
 
 # / on a booth kiosk: the attract screen, one big start button
 ATTRACT_STARTER = Starter("attract", button="screen", picks_level=False)  # the default level
@@ -81,7 +85,13 @@ ATTRACT_COUNT = component_id("attract", "count")  # slides, and after how many t
 # /attempt
 ATTEMPT_MAKE = component_id("attempt", "make")
 ATTEMPT_MODEL = component_id("attempt", "model")
-ATTEMPT_MODEL_HINT = component_id("attempt", "model-hint")  # booth tiles: what to tap next
+ATTEMPT_MODEL_HINT = component_id("attempt", "model-hint")  # what to choose next
+ATTEMPT_VARIANT = component_id("attempt", "variant")  # "tiles" or "list"
+ATTEMPT_TIMER = component_id("attempt", "timer")  # seconds left when the page was rendered
+ATTEMPT_TIMER_TEXT = component_id("attempt", "timer-text")
+ATTEMPT_TIMER_BAR = component_id("attempt", "timer-bar")
+ATTEMPT_TICK = component_id("attempt", "tick")
+ATTEMPT_TIMED_OUT = component_id("attempt", "timed-out")  # set by the countdown at zero
 ATTEMPT_SUBMIT = component_id("attempt", "submit")
 ATTEMPT_MESSAGE = component_id("attempt", "message")
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,14 +24,16 @@ from cargame.booth.names import NicknameError
 from cargame.clients.serving import ServingError
 from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError, make_label, split_label
-from cargame.domain.game import GameData, GameError
-from cargame.web import booth_board, booth_kiosk, opponents, state
+from cargame.domain.game import GameData, GameError, utc_now
+from cargame.web import booth_board, booth_kiosk, opponents, share, state
 from cargame.web.media import media_url
 from cargame.web.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
 EXPIRED = "/?notice=expired"
+TIMER_KEY = "cargame_round_timer"  # in the session: False when the player turned it off
+TIMER_GRACE_SECONDS = 3  # a lock-in in flight when the time runs out still counts
 RECORDS_UNAVAILABLE = "The records are unavailable right now. Please try again in a minute."
 
 
@@ -58,6 +61,7 @@ class FinishView:
     take_home: booth_kiosk.TakeHome | None = None  # booth: the QR link to keep it on a phone
     booth: bool = False
     nickname: str | None = None  # booth: the game's name on today's board, once given
+    share_url: str | None = None  # the public result card's link (not on a booth kiosk)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ def start_game(level: str | None = None) -> Move:
             message="The garage has no photos ready to play with yet. Please ask the "
             "host to set it up."
         )
+    game.round_seconds = round_seconds() if timer_on() else None
     if settings.level is not None:
         opponents.remember_level(settings.level)
     stale_after = timedelta(seconds=int(app.config.get("web", "session_ttl_seconds")))
@@ -127,23 +132,33 @@ def _progress_owner() -> str:
     return f"start-{state.session_id()}"
 
 
-def lock_in(game: GameData | None, make: str | None, model: str | None) -> Move:
+def lock_in(
+    game: GameData | None, make: str | None, model: str | None, timed_out: bool = False
+) -> Move:
     """Lock in the player's guess for the current round and move on to its answer.
 
     Once per round: when two lock-ins race, the first one stored wins and both get its answer.
     After the last round's guess the score is final, so the game is recorded right then: a
     player who starts a new game instead of opening the final score cannot drop a lost game.
+    With the round timer, `timed_out` (the page's countdown reached zero) locks in whatever
+    whole answer is chosen, or nothing; a lock-in that arrives well after the time is up
+    counts as nothing too, whatever the page sent.
     """
     moved = _off_stage(game, "attempt")
     if moved is not None or game is None:
         return moved or Move(href=EXPIRED)
+    left = game.seconds_left()
+    overdue = left is not None and left <= 0 and _overdue(game) > TIMER_GRACE_SECONDS
     missing = _missing(make, model)
-    if missing:
+    if overdue or (timed_out and left is not None and left <= TIMER_GRACE_SECONDS and missing):
+        answered = game.time_out()
+    elif missing:
         return Move(message=missing)
-    try:
-        answered = game.guess(make_label(str(make), str(model)))
-    except GameError:
-        return Move(message="That car is not in this game; pick again.")
+    else:
+        try:
+            answered = game.guess(make_label(str(make), str(model)))
+        except GameError:
+            return Move(message="That car is not in this game; pick again.")
     if answered.heatmap_token is not None:
         game.show_heatmap()  # /result opens with the AI's heatmap whenever there is one
     stored = state.commit(game)
@@ -152,6 +167,29 @@ def lock_in(game: GameData | None, make: str | None, model: str | None) -> Move:
     if stored.decided:
         _record("finished game", game_records.game_decided, stored, mode)
     return Move(stored, stored.expected_path)
+
+
+def _overdue(game: GameData) -> float:
+    """Seconds past the current round's time limit."""
+    shown = game.current_round.shown_at
+    if shown is None or game.round_seconds is None:
+        return 0.0
+    return (utc_now() - shown).total_seconds() - game.round_seconds
+
+
+def timer_on() -> bool:
+    """Whether this browser plays with the round timer (its choice on the start page)."""
+    return round_seconds() > 0 and session.get(TIMER_KEY, True) is not False
+
+
+def set_timer(on: bool) -> None:
+    """Remember this browser's timer choice (off: no time limit, e.g. for accessibility)."""
+    session[TIMER_KEY] = bool(on)
+
+
+def round_seconds() -> int:
+    """The round timer's length (`[web] round_seconds`; 0: no timer for anyone)."""
+    return max(0, int(runtime().config.get("web", "round_seconds")))
 
 
 def show_truth_heatmap(game: GameData | None) -> None:
@@ -214,7 +252,7 @@ def finish_view(game: GameData) -> FinishView:
     signed_in = bool(current_user.is_authenticated)
     if not is_booth():
         keep = keep_token(game.game_id) if status == "claimable" else None
-        return FinishView(status, signed_in, None, keep)
+        return FinishView(status, signed_in, None, keep, share_url=share.share_url(game.game_id))
     # A kiosk: "Next player", a name for today's board, and the game kept by QR on a phone
     # (the kiosk's own sign-in forms only when `[booth] accounts` offers them).
     accounts = booth_kiosk.settings().accounts

@@ -19,6 +19,14 @@ SHOWN, HIDDEN = "heatmap-panel", "heatmap-panel d-none"
 TRUTH_BAR, OTHER_BAR = "#1f7a6d", "#8d99a6"
 
 
+HEADLINES = {
+    "player": "You won this round!",
+    "ai": "The AI took this round",
+    "draw": "A tie this round",
+    "timeout": "Time's up: no answer, 0 points",
+}
+
+
 def verdict(answer):
     you, ai = answer["player_points"], answer["ai_points"]
     if you > ai:
@@ -28,117 +36,171 @@ def verdict(answer):
     return f"A tie this round: {you} each."
 
 
-def photo_card(answer, number):
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("The photo", className="h6 mb-0")),
-            dbc.CardBody(
-                ui.photo(
-                    media_url(answer["image_token"]),
-                    f"Round {number} photo: {display_name(answer['truth'])}",
-                )
-            ),
-        ],
-        className="shadow-sm border-0 h-100",
-    )
+def _headline(answer):
+    if answer.get("timed_out"):
+        return HEADLINES["timeout"]
+    you, ai = answer["player_points"], answer["ai_points"]
+    return HEADLINES["player" if you > ai else "ai" if ai > you else "draw"]
 
 
-def heatmap_card(answer):
-    ai_label = answer["ai_guess"]
-    token, truth_token = answer["heatmap_token"], answer["truth_heatmap_token"]
-    if token is None:
-        body = [
-            html.Div(
-                [
-                    html.P("Explanation unavailable", className="fw-semibold mb-1"),
-                    html.P(
-                        "The explainer did not answer for this photo, so there is no heatmap "
-                        "this round. The scores are not affected.",
-                        className="small mb-0",
-                    ),
-                ],
-                className="heatmap-unavailable text-body-secondary",
-            )
-        ]
-    else:
-        body = [
-            html.Div(
-                [
-                    ui.photo(
-                        media_url(token),
-                        f"Heatmap of where the AI looked for its answer, {ui.car_name(ai_label)}",
-                    ),
-                    html.P(
-                        f"Where it looked for its answer: {ui.car_name(ai_label)}",
-                        className="small text-body-secondary mt-2 mb-0",
-                    ),
-                ],
-                id=ids.RESULT_AI_HEATMAP,
-                className=SHOWN,
-            )
-        ]
-        if truth_token is not None:
-            body += _truth_heatmap(answer, truth_token)
-        body.append(ui.heatmap_legend())
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("Where the AI looked", className="h6 mb-0")),
-            dbc.CardBody(body),
-        ],
-        className="shadow-sm border-0 h-100",
-    )
-
-
-def _truth_heatmap(answer, truth_token):
-    truth = display_name(answer["truth"])
-    return [
-        html.Div(
-            [
-                ui.photo(media_url(truth_token), f"Heatmap for the true car, {truth}"),
-                html.P(
-                    f"Where it should have looked to see a {truth}",
-                    className="small text-body-secondary mt-2 mb-0",
-                ),
-            ],
-            id=ids.RESULT_TRUTH_HEATMAP,
-            className=HIDDEN,
-        ),
-        dbc.Switch(
-            id=ids.RESULT_TRUTH_SWITCH,
-            label="Show where it should have looked (the true car)",
-            value=False,
-            className="mt-3",
-        ),
-    ]
-
-
-def answers_card(answer):
+def verdict_card(answer, number, total, next_button):
+    """First on the page: a large verdict, the car, both answers with points, and "Next"."""
+    you, ai = answer["player_points"], answer["ai_points"]
+    tone = "win" if you > ai else "loss" if ai > you else "draw"
     top = answer["ai_top5"][0] if answer["ai_top5"] else None
     ai_text = ui.car_name(answer["ai_guess"])
     if top is not None:
         ai_text += f" ({top['probability']:.0%} sure)"
-    rows = [
+    facts = [
         ("The car", html.Strong(display_name(answer["truth"])), None),
-        ("You said", ui.car_name(answer["guess"]), answer["player_points"]),
-        ("The AI said", ai_text, answer["ai_points"]),
+        (
+            "You said",
+            "time ran out" if answer.get("timed_out") else ui.car_name(answer["guess"]),
+            you,
+        ),
+        ("The AI said", ai_text, ai),
     ]
     return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("Answers", className="h6 mb-0")),
-            dbc.ListGroup(
+        dbc.CardBody(
+            dbc.Row(
                 [
-                    dbc.ListGroupItem(
+                    dbc.Col(
                         [
-                            html.Div(title, className="small text-body-secondary"),
-                            html.Div(value, className="fs-5 answer-value"),
-                            ui.points_badge(points) if points is not None else None,
+                            html.P(
+                                f"Round {number} of {total}",
+                                className="text-primary fw-semibold mb-1",
+                            ),
+                            html.H1(
+                                _headline(answer),
+                                className=f"verdict verdict-{tone} fw-bold mb-1",
+                            ),
+                            html.P(verdict(answer), className="visually-hidden"),
+                            html.Div(
+                                [
+                                    html.Div(
+                                        [
+                                            html.Div(title, className="small text-body-secondary"),
+                                            html.Div(value, className="fs-5 answer-value"),
+                                            ui.points_badge(points) if points is not None else None,
+                                        ],
+                                        className="answer-fact",
+                                    )
+                                    for title, value, points in facts
+                                ],
+                                className="answer-facts list-group",
+                            ),
                         ],
-                        className="py-3",
-                    )
-                    for title, value, points in rows
+                        lg=9,
+                    ),
+                    dbc.Col(next_button, lg=3, className="mt-3 mt-lg-0"),
                 ],
-                flush=True,
+                className="align-items-center",
             ),
+            className="p-3 p-lg-4",
+        ),
+        className="hero-card shadow-sm border-0 mb-4",
+    )
+
+
+def pictures(answer, number):
+    """The photo, where the AI looked and where it should have looked, side by side."""
+    truth = display_name(answer["truth"])
+    return dbc.Row(
+        [
+            dbc.Col(
+                _picture_card(
+                    "The photo",
+                    ui.photo(media_url(answer["image_token"]), f"Round {number} photo: {truth}"),
+                ),
+                lg=4,
+                className="mb-4",
+            ),
+            dbc.Col(
+                _picture_card("Where the AI looked", _ai_heatmap(answer)), lg=4, className="mb-4"
+            ),
+            dbc.Col(
+                _picture_card("Where it should have looked", _truth_heatmap(answer)),
+                lg=4,
+                className="mb-4",
+            ),
+        ]
+    )
+
+
+def _picture_card(title, body):
+    return dbc.Card(
+        [dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)],
+        className="shadow-sm border-0 h-100",
+    )
+
+
+def _ai_heatmap(answer):
+    token, ai_label = answer["heatmap_token"], answer["ai_guess"]
+    if token is None:
+        return html.Div(
+            [
+                html.P("Explanation unavailable", className="fw-semibold mb-1"),
+                html.P(
+                    "The explainer did not answer for this photo, so there is no heatmap "
+                    "this round. The scores are not affected.",
+                    className="small mb-0",
+                ),
+            ],
+            className="heatmap-unavailable text-body-secondary",
+        )
+    return html.Div(
+        [
+            ui.photo(
+                media_url(token),
+                f"Heatmap of where the AI looked for its answer, {ui.car_name(ai_label)}",
+            ),
+            html.P(
+                f"For its answer: {ui.car_name(ai_label)}",
+                className="small text-body-secondary mt-2 mb-0",
+            ),
+        ],
+        id=ids.RESULT_AI_HEATMAP,
+        className=SHOWN,
+    )
+
+
+def _truth_heatmap(answer):
+    truth = display_name(answer["truth"])
+    truth_token = answer["truth_heatmap_token"]
+    if truth_token is None:
+        if answer["heatmap_token"] is not None and answer["ai_guess"] == answer["truth"]:
+            note = "The AI was right, so where it looked is where it should have looked."
+        else:
+            note = "No heatmap for the true car this round."
+        return html.P(note, className="small text-body-secondary mb-0")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    ui.photo(media_url(truth_token), f"Heatmap for the true car, {truth}"),
+                    html.P(
+                        f"To see a {truth}",
+                        className="small text-body-secondary mt-2 mb-0",
+                    ),
+                ],
+                id=ids.RESULT_TRUTH_HEATMAP,
+                className=HIDDEN,
+            ),
+            dbc.Switch(
+                id=ids.RESULT_TRUTH_SWITCH,
+                label="Show where it should have looked (the true car)",
+                value=False,
+                className="mt-2",
+            ),
+        ]
+    )
+
+
+def legend_card():
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H2("Reading the heatmaps", className="h6 mb-0")),
+            dbc.CardBody(ui.heatmap_legend()),
         ],
         className="shadow-sm border-0 h-100",
     )

@@ -64,6 +64,7 @@ def tiles(component_id, options, value=None):
     """Large radio tiles: tap one, or Tab to the group and pick with the arrow keys."""
     return dbc.RadioItems(
         id=component_id,
+        name=component_id,  # one radio group: Tab enters it once, the arrow keys choose
         options=options,
         value=value,
         className="booth-tiles",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from dash_extensions.enrich import DashProxy
@@ -26,9 +26,11 @@ def shell(kiosk: bool = False, accounts: bool = True) -> Component:
         [
             dcc.Store(id=ids.GAME_STORE, storage_type="session"),
             dcc.Location(id=ids.NAVIGATE, refresh="callback-nav"),
+            dcc.Store(id=ids.SCROLL_TOP),
             header(kiosk, accounts),
             html.Main(
-                dbc.Container(dash.page_container, className="py-4", fluid=True if kiosk else None),
+                # Wide screens get wide pages, up to a readable limit (assets/cargame.css).
+                dbc.Container(dash.page_container, className="py-4 page-width", fluid=True),
                 id="main",
                 className="flex-grow-1",
             ),
@@ -65,32 +67,52 @@ def header(kiosk: bool = False, accounts: bool = True) -> Component:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand([brand_mark, APP_TITLE], href="/", className="fw-bold"),
-                dbc.Nav(
+                dbc.NavbarBrand(
                     [
-                        dbc.NavItem(dbc.NavLink("Play", href="/", active="exact")),
-                        dbc.NavItem(dbc.NavLink("Showroom", href="/showroom", active="exact")),
-                        dbc.NavItem(
-                            dbc.NavLink("Leaderboard", href="/leaderboard", active="exact")
-                        ),
+                        brand_mark,
+                        "Beat the AI",
+                        html.Span(" · Car Edition", className="d-none d-sm-inline"),
                     ],
-                    navbar=True,
-                    # A row even on phones: three links do not need a collapsing menu.
-                    className="me-auto flex-row gap-3",
+                    href="/",
+                    className="fw-bold me-2",
                 ),
+                # The score stays in sight on phones; the links fold into a menu there.
                 html.Div(
                     scoreboard(None),
                     id=ids.SCOREBOARD,
                     role="status",
+                    className="order-lg-last ms-auto ms-lg-3",
                     **{"aria-live": "polite"},
                 ),
-                account_menu.account_menu(),
+                dbc.NavbarToggler(id=ids.MENU_TOGGLE, className="ms-2"),
+                dbc.Collapse(
+                    [
+                        dbc.Nav(
+                            [
+                                dbc.NavItem(dbc.NavLink("Play", href="/", active="exact")),
+                                dbc.NavItem(
+                                    dbc.NavLink("Showroom", href="/showroom", active="exact")
+                                ),
+                                dbc.NavItem(
+                                    dbc.NavLink("Leaderboard", href="/leaderboard", active="exact")
+                                ),
+                            ],
+                            navbar=True,
+                            className="me-auto",
+                        ),
+                        account_menu.account_menu(),
+                    ],
+                    id=ids.MENU,
+                    is_open=False,
+                    navbar=True,
+                ),
             ],
-            fluid="lg",
-            className="flex-wrap gap-2",
+            fluid=True,
+            className="page-width",
         ),
         color="dark",
         dark=True,
+        expand="lg",
         className="shadow-sm",
     )
 
@@ -123,8 +145,8 @@ def footer() -> Component:
                 "A person and a neural network name the same cars. ",
                 "The heatmaps are Grad-CAM explanations of the network's answer.",
             ],
-            fluid="lg",
-            className="small text-body-secondary py-3",
+            fluid=True,
+            className="small text-body-secondary py-3 page-width",
         ),
         className="border-top bg-body-tertiary mt-4",
     )
@@ -132,6 +154,31 @@ def footer() -> Component:
 
 def register_shell_callbacks(app: DashProxy) -> None:
     """The header's running score, following a page's redirect, and the account menu."""
+
+    # The phone menu: the toggler opens it, a page change closes it again.
+    app.clientside_callback(
+        """function (clicks, path, open) {
+            var ctx = window.dash_clientside.callback_context;
+            var byToggle = ctx.triggered.length && ctx.triggered[0].prop_id.indexOf("toggle") >= 0;
+            return byToggle ? !open : false;
+        }""",
+        Output(ids.MENU, "is_open"),
+        Input(ids.MENU_TOGGLE, "n_clicks"),
+        Input("_pages_location", "pathname"),
+        State(ids.MENU, "is_open"),
+        prevent_initial_call=True,
+    )
+
+    # Every page opens at its top, not at the previous page's scroll position.
+    app.clientside_callback(
+        """function (path) {
+            window.scrollTo({top: 0, left: 0, behavior: "instant"});
+            return window.dash_clientside.no_update;
+        }""",
+        Output(ids.SCROLL_TOP, "data"),
+        Input("_pages_location", "pathname"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(Output(ids.SCOREBOARD, "children"), Input(ids.GAME_STORE, "data"))
     def show_score(game: GameData | None) -> object:

@@ -1,0 +1,104 @@
+"""Screenshots of every player-facing page at 1920x1080, 1366x768 and 390x844, for docs/pages/.
+
+    .venv/bin/python scripts/page_screenshots.py [--out docs/pages]
+
+Runs the app on a free port against the test suite's fake model services and generated catalog
+(synthetic car pictures; see scripts/kiosk_screenshots.py), registers a player, plays a game and
+drives Debian's Chromium through the pages as that player: start, guess, answer, final score,
+profile, leaderboard, showroom, and the sign-in and register forms. Each screenshot is the first
+screen a visitor sees at that size (what is above the fold), as a 256-colour PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import waitress  # noqa: E402
+from browser import click, fill_form, tap_tile  # noqa: E402
+from doubles import FakeExplainer, FakeServing, ServerThread  # noqa: E402
+from kiosk_screenshots import Steps, browser, shoot  # noqa: E402
+from support import free_port  # noqa: E402
+from support_web import build_catalog, fake_ai, make_config, overlay_png  # noqa: E402
+
+from cargame.app import create_app  # noqa: E402
+from cargame.web import ids  # noqa: E402
+
+SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768), "390x844": (390, 844)}
+GUESSES = [("Audi", "A4"), ("BMW", "X5"), ("Volvo", "V60"), ("Audi", "Q5"), ("BMW", "i3")]
+PASSWORD = "correct horse battery staple"
+
+
+def tour(url: str, out: Path, size: str, user: str) -> None:
+    width, height = SIZES[size]
+    driver = browser(width, height)
+    steps = Steps(driver)
+    try:
+        driver.get(url + "/register")
+        shoot(driver, out, f"register-{size}")
+        fill_form(steps, username=user, password=PASSWORD, confirm=PASSWORD)
+        steps.wait_for_element(f"#{ids.HOME_START}")
+        shoot(driver, out, f"home-{size}")
+        click(steps, f"#{ids.HOME_START}")
+        for number, (make, model) in enumerate(GUESSES, start=1):
+            steps.wait_for_element(f"#{ids.ATTEMPT_MAKE} label")
+            tap_tile(steps, ids.ATTEMPT_MAKE, make)
+            steps.wait_for_contains_text(f"#{ids.ATTEMPT_MODEL_HINT}", make)
+            tap_tile(steps, ids.ATTEMPT_MODEL, model)
+            if number == 1:
+                driver.execute_script("window.scrollTo(0, 0)")
+                shoot(driver, out, f"guess-{size}")
+            click(steps, f"#{ids.ATTEMPT_SUBMIT}")
+            steps.wait_for_element(f"#{ids.RESULT_NEXT}")
+            if number == 1:
+                shoot(driver, out, f"answer-{size}")
+            click(steps, f"#{ids.RESULT_NEXT}")
+        steps.wait_for_element("#finish-you")
+        shoot(driver, out, f"final-{size}")
+        for page in ("profile", "leaderboard", "showroom"):
+            driver.get(f"{url}/{page}")
+            steps.wait_for_element("h1")
+            shoot(driver, out, f"{page}-{size}")
+        driver.delete_all_cookies()
+        driver.get(url + "/login")
+        shoot(driver, out, f"sign-in-{size}")
+    finally:
+        driver.quit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "pages")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        catalog = build_catalog(tmp / "catalog")
+        ai, overlay = fake_ai(), overlay_png()
+        with (
+            ServerThread(FakeServing(ai).app) as serving,
+            ServerThread(FakeExplainer(ai, lambda photo, label: (overlay, [[0.0]])).app) as expl,
+        ):
+            config = make_config(tmp, catalog, serving.url, expl.url)
+            app = create_app(config.with_overrides({"web": {"round_seconds": 600}}))
+            port = free_port()
+            server = waitress.create_server(app.server, host="127.0.0.1", port=port, threads=8)
+            threading.Thread(target=server.run, daemon=True).start()
+            try:
+                for number, size in enumerate(SIZES):
+                    print(f"{size}:", flush=True)
+                    tour(f"http://127.0.0.1:{port}", args.out, size, f"player{number + 1}")
+            finally:
+                server.close()
+    print(f"screenshots in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
