@@ -30,6 +30,7 @@ from cargame.web import (
     compression,
     extensions,
     flask_pages,
+    health,
     ids,
     media,
     runtime,
@@ -173,6 +174,7 @@ def register_blueprints(server: Flask) -> None:
     server.register_blueprint(media.media_blueprint(lambda: runtime.runtime().media))
     server.register_blueprint(analytics_export.blueprint)
     server.register_blueprint(share.blueprint)
+    health.init_app(server)  # /healthz for container checks and load balancers
     flask_pages.init_app(server)
 
 
