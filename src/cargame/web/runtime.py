@@ -153,8 +153,9 @@ class WebRuntime:
 
 def init_app(server: Flask, config: Config) -> WebRuntime:
     """Create this app's runtime; `media_cache` must be initialised on `server` already."""
-    # Photos must outlive the game that shows them, which lives as long as its session entry.
-    media = MediaStore(media_cache, int(config.get("web", "session_ttl_seconds")))
+    # Photos and heatmaps must outlive the pages of the game that shows them; in Redis, where
+    # they are the largest values, the production profile keeps them hours rather than a day.
+    media = MediaStore(media_cache, int(config.get("web", "media_ttl_seconds")))
     created = WebRuntime(
         config=config,
         settings=GameSettings.from_config(config),
