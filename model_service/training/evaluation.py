@@ -68,16 +68,33 @@ def evaluate_split(
     predicted = np.argmax(probabilities, axis=1)
     count = int(len(truth_array))
     top1 = top_k_accuracy(probabilities, truth_array, 1)
-    low, high = wilson(round(top1 * count), count)
+    top5 = top_k_accuracy(probabilities, truth_array, TOP_K)
+    make_top1 = make_accuracy(predicted, truth_array, labels)
     return {
         "count": count,
         "top1": top1,
-        "top1_interval": [low, high],
-        "top5": top_k_accuracy(probabilities, truth_array, TOP_K),
-        "make_top1": make_accuracy(predicted, truth_array, labels),
+        "top1_interval": _interval(top1, count),
+        "top5": top5,
+        "top5_interval": _interval(top5, count),
+        "make_top1": make_top1,
+        "make_top1_interval": _interval(make_top1, count),
         "per_class": per_class_accuracy(predicted, truth_array, labels),
         "confused_pairs": confused_pairs(predicted, truth_array, labels),
     }
+
+
+def _interval(share: float, count: int) -> list[float]:
+    """The 95 % Wilson interval of a share measured on `count` photos."""
+    low, high = wilson(round(share * count), count)
+    return [low, high]
+
+
+def _with_interval(result: dict[str, Any], key: str) -> str:
+    """`84.3% (74%-91%)`; reports written before the interval existed show the share only."""
+    interval = result.get(f"{key}_interval")
+    if not interval:
+        return f"{result[key]:.1%}"
+    return f"{result[key]:.1%} ({interval[0]:.0%}-{interval[1]:.0%})"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -98,11 +115,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     splits = report.get("splits", {})
     for split, result in splits.items():
-        low, high = result.get("top1_interval") or (0.0, 1.0)
-        lines.append(
-            f"| {split} | {result['count']} | {result['top1']:.1%} ({low:.0%}-{high:.0%}) "
-            f"| {result['top5']:.1%} | {result['make_top1']:.1%} |"
-        )
+        scores = " | ".join(_with_interval(result, key) for key in ("top1", "top5", "make_top1"))
+        lines.append(f"| {split} | {result['count']} | {scores} |")
+    lines += _head_table(report.get("head"))
     lines += _levels_table(report.get("levels", []))
     for split, result in splits.items():
         lines += _split_details(split, result)
@@ -126,6 +141,31 @@ def level_row(
     }
 
 
+def _head_table(head: dict[str, Any] | None) -> list[str]:
+    """The heads tried on the frozen features and the one validation chose."""
+    if not head:
+        return []
+    lines = [
+        "",
+        "## Head chosen by validation",
+        "",
+        f"Trained on cached features of the views {', '.join(head['views'])} "
+        f"(features {head['feature_seconds']:.0f} s); fine-tuning "
+        f"{'on' if head['fine_tune'] else 'off'}.",
+        "",
+        "| head | dropout | L2 | validation top-1 | validation loss | epochs | chosen |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in head["candidates"]:
+        shape = f"hidden {row['hidden']}" if row["hidden"] else "linear"
+        chosen = "yes" if row == head["chosen"] else ""
+        lines.append(
+            f"| {shape} | {row['dropout']:g} | {row['l2']:g} | {_percent(row['validation_top1'])} "
+            f"| {_number(row['validation_loss'])} | {row['epochs']} | {chosen} |"
+        )
+    return lines
+
+
 def _levels_table(levels: list[dict[str, Any]]) -> list[str]:
     """The opponent levels as Markdown: photo size, validation and game top-1 (95 % interval)."""
     if not levels:
@@ -145,6 +185,10 @@ def _levels_table(levels: list[dict[str, Any]]) -> list[str]:
             f"| {_percent(row['game_top1'])} ({low:.0%}-{high:.0%}) |"
         )
     return lines
+
+
+def _number(value: float | None) -> str:
+    return "?" if value is None else f"{value:.3f}"
 
 
 def _percent(value: float | None) -> str:

@@ -15,7 +15,6 @@ import keras
 
 SMALL_CNN = "small-cnn"
 MOBILENET_V2 = "mobilenet_v2"
-BACKBONES = (SMALL_CNN, MOBILENET_V2)
 SMALL_CNN_SIZE = (128, 128)
 SMALL_CNN_STEM_FILTERS = 24
 SMALL_CNN_FILTERS = (32, 64, 128, 192)  # ~80 M multiply-adds per 128 px image: ~5 s per epoch
@@ -23,6 +22,12 @@ MOBILENET_SIZE = (224, 224)  # the only input size with published ImageNet weigh
 MOBILENET_ALPHA = 0.35  # 410k backbone parameters: trains on two CPU cores in minutes
 MOBILENET_GRADCAM_LAYER = "out_relu"  # the activation of MobileNetV2's last convolution
 MOBILENET_FINE_TUNE_FROM = "block_15_expand"  # fine-tuning unfreezes this block and later ones
+MOBILENET_V1 = "mobilenet"  # MobileNet v1; `mobilenet_0.25` has offline weights here
+EFFICIENTNET_B0 = "efficientnet_b0"
+EFFICIENTNET_V2_B0 = "efficientnet_v2_b0"
+PRETRAINED_EXAMPLES = ("mobilenet_v2", "mobilenet_v2_0.5", "mobilenet_0.25", EFFICIENTNET_B0,
+                       EFFICIENTNET_V2_B0)  # fmt: skip
+POOLED_LAYER = "avg_pool"  # the backbone's pooled features: what the feature cache stores
 
 
 @dataclass
@@ -79,8 +84,126 @@ def resolve_weights(weights: str) -> str | None:
         return "imagenet"
     path = Path(weights).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(f"MobileNetV2 weights file not found: {path}")
+        raise FileNotFoundError(f"backbone weights file not found: {path}")
     return str(path)
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """The classifier on top of a backbone's pooled features, and how strongly it is regularised."""
+
+    hidden: int = 0  # units of an optional ReLU layer before the softmax; 0: linear head
+    dropout: float = 0.2
+    l2: float = 0.0  # L2 penalty on the head's kernels
+
+    def describe(self) -> str:
+        """`linear, dropout 0.2, L2 1e-03` or `hidden 256, dropout 0.5, L2 0`."""
+        shape = f"hidden {self.hidden}" if self.hidden else "linear"
+        return f"{shape}, dropout {self.dropout:g}, L2 {self.l2:g}"
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """A pretrained keras.applications backbone: builder, its preprocessing, its named layers."""
+
+    name: str
+    family: str
+    alpha: float | None
+    gradcam_layer: str
+    fine_tune_from: str
+
+
+# family: (Grad-CAM layer, first layer fine-tuning unfreezes)
+_FAMILIES = {
+    MOBILENET_V2: (MOBILENET_GRADCAM_LAYER, MOBILENET_FINE_TUNE_FROM),
+    MOBILENET_V1: ("conv_pw_13_relu", "conv_dw_12"),
+    EFFICIENTNET_B0: ("top_activation", "block7a_expand_conv"),
+    EFFICIENTNET_V2_B0: ("top_activation", "block6h_expand_conv"),
+}
+
+
+def backbone_spec(name: str) -> BackboneSpec:
+    """Parse `mobilenet_v2` (alpha 0.35), `mobilenet_v2_0.5`, `mobilenet_0.25`, `efficientnet_b0`,
+    `efficientnet_v2_b0`; raises ValueError for anything else."""
+    for family in (EFFICIENTNET_V2_B0, EFFICIENTNET_B0, MOBILENET_V2, MOBILENET_V1):
+        if name == family or name.startswith(f"{family}_"):
+            suffix = name[len(family) + 1 :]
+            alpha: float | None = None
+            if family in (MOBILENET_V2, MOBILENET_V1):
+                default = MOBILENET_ALPHA if family == MOBILENET_V2 else 1.0
+                try:
+                    alpha = float(suffix) if suffix else default
+                except ValueError:
+                    break
+            elif suffix:
+                break
+            gradcam_layer, fine_tune_from = _FAMILIES[family]
+            return BackboneSpec(name, family, alpha, gradcam_layer, fine_tune_from)
+    choices = f"{SMALL_CNN}, {', '.join(PRETRAINED_EXAMPLES)}"
+    raise ValueError(f"unknown backbone {name!r}; choose one of {choices}")
+
+
+def _backbone_layers(
+    spec: BackboneSpec, inputs: keras.KerasTensor, weights: str | None
+) -> keras.Model:
+    """The backbone built onto `inputs` (0..255 pixels), with its own preprocessing first."""
+    shape = tuple(inputs.shape[1:])
+    if spec.family == EFFICIENTNET_B0:
+        # EfficientNets rescale and normalise 0..255 pixels themselves, inside the model.
+        return keras.applications.EfficientNetB0(
+            input_shape=shape, input_tensor=inputs, include_top=False, weights=weights
+        )
+    if spec.family == EFFICIENTNET_V2_B0:
+        return keras.applications.EfficientNetV2B0(
+            input_shape=shape,
+            input_tensor=inputs,
+            include_top=False,
+            weights=weights,
+            include_preprocessing=True,
+        )
+    # The same mapping as mobilenet(_v2).preprocess_input (0..255 to -1..1), as a saveable layer.
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name=f"{spec.family}_preprocess")(inputs)
+    builder = (
+        keras.applications.MobileNetV2
+        if spec.family == MOBILENET_V2
+        else keras.applications.MobileNet
+    )
+    return builder(
+        input_shape=shape, input_tensor=x, include_top=False, weights=weights, alpha=spec.alpha
+    )
+
+
+def add_head(features: keras.KerasTensor, num_classes: int, head: HeadSpec) -> keras.KerasTensor:
+    """Dropout, an optional hidden layer, softmax: the same layer names on features or backbone."""
+    regularizer = keras.regularizers.L2(head.l2) if head.l2 else None
+    x = keras.layers.Dropout(head.dropout, name="dropout")(features)
+    if head.hidden:
+        x = keras.layers.Dense(
+            head.hidden, activation="relu", kernel_regularizer=regularizer, name="head_hidden"
+        )(x)
+    return keras.layers.Dense(
+        num_classes, activation="softmax", kernel_regularizer=regularizer, name="predictions"
+    )(x)
+
+
+def build_pretrained(
+    backbone: str,
+    num_classes: int,
+    *,
+    weights: str = "imagenet",
+    image_size: tuple[int, int] = MOBILENET_SIZE,
+    head: HeadSpec = HeadSpec(),
+) -> BuiltModel:
+    """Transfer learning: a frozen pretrained backbone, global average pooling, a new head."""
+    spec = backbone_spec(backbone)
+    inputs = keras.Input((*image_size, 3), name="image")
+    network = _backbone_layers(spec, inputs, resolve_weights(weights))
+    for layer in network.layers:
+        layer.trainable = False
+    pooled = keras.layers.GlobalAveragePooling2D(name=POOLED_LAYER)(network.output)
+    outputs = add_head(pooled, num_classes, head)
+    model = keras.Model(inputs, outputs, name=f"{spec.family}_cars")
+    return BuiltModel(model, backbone, tuple(image_size), spec.gradcam_layer)
 
 
 def build_mobilenet_v2(
@@ -92,23 +215,21 @@ def build_mobilenet_v2(
     dropout: float = 0.2,
 ) -> BuiltModel:
     """Transfer learning: a frozen MobileNetV2 backbone under a new softmax head."""
-    inputs = keras.Input((*image_size, 3), name="image")
-    # The same mapping as mobilenet_v2.preprocess_input (0..255 to -1..1), as a saveable layer.
-    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="mobilenet_v2_preprocess")(inputs)
-    backbone = keras.applications.MobileNetV2(
-        input_shape=(*image_size, 3),
-        input_tensor=x,
-        include_top=False,
-        weights=resolve_weights(weights),
-        alpha=alpha,
+    name = MOBILENET_V2 if alpha == MOBILENET_ALPHA else f"{MOBILENET_V2}_{alpha:g}"
+    return build_pretrained(
+        name, num_classes, weights=weights, image_size=image_size, head=HeadSpec(dropout=dropout)
     )
-    for layer in backbone.layers:
-        layer.trainable = False
-    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(backbone.output)
-    x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    model = keras.Model(inputs, outputs, name="mobilenet_v2_cars")
-    return BuiltModel(model, MOBILENET_V2, tuple(image_size), MOBILENET_GRADCAM_LAYER)
+
+
+def feature_model(model: keras.Model) -> keras.Model:
+    """The backbone of a built pretrained model, up to its pooled features (shares the layers)."""
+    return keras.Model(model.inputs, model.get_layer(POOLED_LAYER).output)
+
+
+def with_head(model: keras.Model, num_classes: int, head: HeadSpec) -> keras.Model:
+    """The same backbone (shared layers) under a freshly built head."""
+    outputs = add_head(model.get_layer(POOLED_LAYER).output, num_classes, head)
+    return keras.Model(model.inputs, outputs, name=model.name)
 
 
 def unfreeze_top(model: keras.Model, first_layer: str = MOBILENET_FINE_TUNE_FROM) -> int:
@@ -124,9 +245,12 @@ def unfreeze_top(model: keras.Model, first_layer: str = MOBILENET_FINE_TUNE_FROM
 
 
 def build_model(backbone: str, num_classes: int, *, weights: str = "imagenet") -> BuiltModel:
-    """A model for a named backbone (`small-cnn` or `mobilenet_v2`)."""
+    """A model for a named backbone: `small-cnn` or a pretrained one (see `backbone_spec`)."""
     if backbone == SMALL_CNN:
         return build_small_cnn(num_classes)
-    if backbone == MOBILENET_V2:
-        return build_mobilenet_v2(num_classes, weights=weights)
-    raise ValueError(f"unknown backbone {backbone!r}; choose one of {', '.join(BACKBONES)}")
+    return build_pretrained(backbone, num_classes, weights=weights)
+
+
+def is_pretrained(backbone: str) -> bool:
+    """Whether the backbone is a pretrained keras.applications network (not the small CNN)."""
+    return backbone != SMALL_CNN

@@ -1,7 +1,10 @@
 """`cargame train`: fit a classifier on a catalog's train split, evaluate it, export it.
 
-The validation split steers early stopping; the game split is only predicted once, after
-training, for the evaluation report (the AI plays on photos it has never learned from). Then the
+The validation split steers early stopping and chooses the head; the game split is only
+predicted once, after training, for the evaluation report (the AI plays on photos it has never
+learned from). A pretrained backbone stays frozen: its pooled features are computed once per photo
+and view and cached (`training.features`), several heads are trained on them in seconds and the
+best by validation is kept (`training.heads`); fine-tuning the backbone's top is optional. Then the
 weaker opponent levels are calibrated from the trained model and exported beside it
 (`training.levels`): seconds, not another training run.
 """
@@ -9,6 +12,7 @@ weaker opponent levels are calibrated from the trained model and exported beside
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ import tensorflow as tf
 
 from cargame.domain.catalog import SPLITS, Catalog, CatalogImage
 from cargame.domain.levels import Level
-from model_service.training import data, evaluation, levels, models
+from model_service.training import data, evaluation, features, heads, levels, models
 from model_service.training.export import export_model
 from model_service.training.models import BuiltModel
 
@@ -46,6 +50,8 @@ class TrainOptions:
     batch_size: int
     seed: int
     patience: int
+    fine_tune: bool = False
+    cache_dir: Path | None = None  # feature cache root; None: a temporary folder for the run
 
 
 @dataclass
@@ -61,6 +67,9 @@ class FitPlan:
     class_weight: dict[int, float]
     steps_per_epoch: int
     progress: Progress
+    head_report: dict[str, Any] | None = None
+    # Predictions from cached features while the backbone is the frozen one that made them.
+    predict_from_features: Callable[[Sequence[CatalogImage]], np.ndarray] | None = None
 
 
 def choose_backbone(catalog: Catalog, backbone: str) -> str:
@@ -85,16 +94,21 @@ def train(
     patience: int,
     progress: Callable[[str], None],
     opponent_levels: Sequence[Level] = (),
+    fine_tune: bool = False,
+    cache_dir: Path | None = None,
 ) -> Path:
     """Train on the catalog's train split, evaluate, export the next version; return its folder.
 
     With `opponent_levels`, each weaker level is calibrated from the trained model and exported
     as its own servable after it; every export's report lists every level."""
-    options = TrainOptions(backbone, weights, epochs, batch_size, seed, patience)
+    options = TrainOptions(
+        backbone, weights, epochs, batch_size, seed, patience, fine_tune, cache_dir
+    )
     keras.utils.set_random_seed(seed)
     started = time.monotonic()
     plan = _plan(catalog, options, progress)
-    epochs_run = _fit(plan)
+    with tempfile.TemporaryDirectory(prefix="cargame-features-") as scratch:
+        epochs_run = _fit(plan, Path(cache_dir) if cache_dir else Path(scratch))
     training_seconds = time.monotonic() - started
     progress(f"trained in {training_seconds:.0f} s; evaluating on validation and game splits")
     report = _evaluate(plan)
@@ -106,6 +120,8 @@ def train(
         epochs_run=epochs_run,
         training_seconds=round(training_seconds, 1),
     )
+    if plan.head_report:
+        report["head"] = plan.head_report
     _report_summary(report, progress)
     trained = levels.TrainedModel(
         plan.built.model,
@@ -193,17 +209,68 @@ def _training_items(catalog: Catalog, progress: Progress) -> list[CatalogImage]:
     return items
 
 
-def _fit(plan: FitPlan) -> int:
-    """Train the head (the whole small CNN); fine-tune MobileNetV2's top blocks. Epochs run."""
-    epochs_run = _fit_stage(
-        plan, "train", LEARNING_RATE, plan.options.epochs, warmup_epochs=WARMUP_EPOCHS
-    )
-    if plan.built.backbone == models.MOBILENET_V2:
-        unfrozen = models.unfreeze_top(plan.built.model)
+def _fit(plan: FitPlan, cache_root: Path) -> int:
+    """Train the whole small CNN; or a head on cached features of a frozen pretrained backbone,
+    then, with `fine_tune`, its top blocks on augmented photos. Epochs run."""
+    if not models.is_pretrained(plan.built.backbone):
+        return _fit_stage(
+            plan, "train", LEARNING_RATE, plan.options.epochs, warmup_epochs=WARMUP_EPOCHS
+        )
+    epochs_run = _fit_frozen(plan, cache_root)
+    if plan.options.fine_tune:
+        first_layer = models.backbone_spec(plan.built.backbone).fine_tune_from
+        plan.predict_from_features = None  # the backbone changes: features go stale
+        unfrozen = models.unfreeze_top(plan.built.model, first_layer)
         plan.progress(f"fine-tuning the top of the backbone ({unfrozen} layers)")
         fine_tune_epochs = min(FINE_TUNE_EPOCHS, plan.options.epochs)
         epochs_run += _fit_stage(plan, "fine-tune", FINE_TUNE_LEARNING_RATE, fine_tune_epochs)
     return epochs_run
+
+
+def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
+    """Cache the frozen backbone's features, choose a head by validation, put it on the backbone."""
+    options, classes, size = plan.options, plan.classes, plan.built.image_size
+    cache = features.FeatureCache(
+        cache_root, plan.built.backbone, features.weights_key(options.weights, options.seed), size
+    )
+    extractor = models.feature_model(plan.built.model)
+    started = time.monotonic()
+
+    def rows(items: Sequence[CatalogImage], views: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        values = features.extract(
+            extractor, plan.catalog, items, views, cache, size,
+            batch_size=options.batch_size, progress=plan.progress,
+        )  # fmt: skip
+        labels = np.repeat(data.label_indices(items, classes), len(views))
+        return values.reshape(len(items) * len(views), -1), labels
+
+    train_rows = rows(data.training_items(plan.catalog), features.TRAIN_VIEWS)
+    validation_items = data.validation_items(plan.catalog)
+    validation_rows = rows(validation_items, [features.ORIGINAL]) if validation_items else None
+    feature_seconds = time.monotonic() - started
+    plan.progress(f"features ready in {feature_seconds:.0f} s; choosing the head by validation")
+    best, results = heads.select_head(
+        train_rows, validation_rows, len(classes), plan.class_weight,
+        seed=options.seed, progress=plan.progress, epochs=max(options.epochs, heads.HEAD_EPOCHS),
+    )  # fmt: skip
+    model = models.with_head(plan.built.model, len(classes), best.spec)
+    for layer in best.model.layers:
+        if layer.weights:
+            model.get_layer(layer.name).set_weights(layer.get_weights())
+    plan.built.model = model
+
+    def predict(items: Sequence[CatalogImage]) -> np.ndarray:
+        return np.asarray(best.model(rows(items, [features.ORIGINAL])[0], training=False))
+
+    plan.predict_from_features = predict
+    plan.head_report = {
+        "chosen": best.row(),
+        "candidates": [result.row() for result in results],
+        "views": list(features.TRAIN_VIEWS),
+        "feature_seconds": round(feature_seconds, 1),
+        "fine_tune": options.fine_tune,
+    }
+    return best.epochs
 
 
 def learning_rate_schedule(
@@ -285,7 +352,10 @@ def _evaluate(plan: FitPlan) -> dict[str, Any]:
         items = catalog.split(split)
         truth = data.label_indices(items, plan.classes)
         probabilities = np.zeros((0, len(plan.classes)))
-        if items:
+        if items and plan.predict_from_features is not None:
+            # The same numbers as the exported model's (same decode, same frozen backbone).
+            probabilities = plan.predict_from_features(items)
+        elif items:
             # The validation split was already decoded (and cached) for early stopping.
             dataset = plan.validation if split == data.VALIDATION_SPLIT else None
             if dataset is None:

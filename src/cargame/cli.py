@@ -78,6 +78,8 @@ def _train(args: argparse.Namespace, config: Config) -> int:
         patience=settings["patience"],
         progress=progress,
         opponent_levels=_levels_of(args, config).levels,
+        fine_tune=args.fine_tune,
+        cache_dir=config.path("cache"),
     )
     print(f"exported {export_dir} and its opponent levels")
     return 0
@@ -196,8 +198,17 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train and export a model for TF Serving")
     train.add_argument("--catalog", help="catalog folder; default [paths] catalog")
     _add_model_options(train)
-    train.add_argument("--backbone", choices=["auto", "small-cnn", "mobilenet_v2"])
-    train.add_argument("--weights", help="imagenet | none | PATH to weights (MobileNetV2)")
+    train.add_argument(
+        "--backbone",
+        help="auto, small-cnn, mobilenet_v2 (alpha 0.35), mobilenet_v2_<alpha>, mobilenet_<alpha> "
+        "(v1), efficientnet_b0, efficientnet_v2_b0",
+    )
+    train.add_argument("--weights", help="imagenet | none | PATH to the backbone's weights")
+    train.add_argument(
+        "--fine-tune",
+        action="store_true",
+        help="after the head, fine-tune the top of a pretrained backbone on augmented photos",
+    )
     train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     train.set_defaults(handler=_train)
 

@@ -1,0 +1,240 @@
+"""Feature caching, head selection by validation, pretrained backbones, the frozen training run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cargame.domain.catalog import Catalog
+from model_service.training import evaluation, features, heads, models, train
+from model_service.training.export import read_metadata
+from model_service.training.preprocess import decode_and_resize
+
+KERAS_MODELS = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
+
+
+def test_views_mirror_and_zoom_keep_the_shape() -> None:
+    image = tf.reshape(tf.range(4 * 6 * 3, dtype=tf.float32), [4, 6, 3])
+    mirrored = features.view_image(image, features.MIRROR).numpy()
+    np.testing.assert_array_equal(mirrored, image.numpy()[:, ::-1])
+    np.testing.assert_array_equal(features.view_image(image, features.ORIGINAL), image)
+    for view in (features.ZOOM, features.ZOOM_MIRROR):
+        assert features.view_image(image, view).shape == (4, 6, 3)
+    with pytest.raises(ValueError, match="unknown view"):
+        features.view_image(image, "upside-down")
+
+
+def test_cache_is_keyed_by_backbone_weights_image_view_and_size(tmp_path: Path) -> None:
+    cache = features.FeatureCache(tmp_path, "mobilenet_v2", "imagenet", (224, 224))
+    assert cache.load("abc", "mirror") is None
+    cache.store("abc", "mirror", np.arange(3.0))
+    np.testing.assert_array_equal(cache.load("abc", "mirror"), [0.0, 1.0, 2.0])
+    assert cache.path("abc", "mirror") == (
+        tmp_path / "features" / "mobilenet_v2-imagenet" / "abc.mirror.224x224.npy"
+    )
+    other_size = features.FeatureCache(tmp_path, "mobilenet_v2", "imagenet", (160, 160))
+    other_weights = features.FeatureCache(tmp_path, "mobilenet_v2", "none-seed1", (224, 224))
+    assert other_size.load("abc", "mirror") is None and other_weights.load("abc", "mirror") is None
+    assert features.weights_key("none", 3) == "none-seed3"  # random weights differ by seed
+    weights = tmp_path / "w.h5"
+    weights.write_bytes(b"one")
+    first = features.weights_key(str(weights), 3)
+    weights.write_bytes(b"two")
+    assert first.startswith("file-") and features.weights_key(str(weights), 3) != first
+
+
+class CountingExtractor:
+    """Mean colour per channel as 'features', counting the photos it sees."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def __call__(self, batch: tf.Tensor, training: bool = False) -> tf.Tensor:
+        self.seen += int(batch.shape[0])
+        left = tf.reduce_mean(batch[:, :, : batch.shape[2] // 2], axis=[1, 2])
+        return tf.concat([tf.reduce_mean(batch, axis=[1, 2]), left], axis=1)
+
+
+def test_extract_runs_the_backbone_once_per_photo_and_view(
+    shapes_catalog: Catalog, tmp_path: Path
+) -> None:
+    cache = features.FeatureCache(tmp_path, "test", "none-seed1", (32, 32))
+    items = shapes_catalog.split("train")[:5]
+    extractor = CountingExtractor()
+    lines: list[str] = []
+    views = [features.ORIGINAL, features.MIRROR]
+    first = features.extract(
+        extractor, shapes_catalog, items, views, cache, (32, 32), batch_size=4,
+        progress=lines.append,
+    )  # fmt: skip
+    assert first.shape == (5, 2, 6) and extractor.seen == 10
+    assert any("10 views of 5 photos" in line for line in lines)
+    # Mirroring keeps the mean colour but moves what is on the left.
+    np.testing.assert_allclose(first[:, 0, :3], first[:, 1, :3], atol=1e-3)
+    assert not np.allclose(first[:, 0, 3:], first[:, 1, 3:])
+    again = features.extract(
+        extractor, shapes_catalog, items + shapes_catalog.split("game")[:1], views, cache,
+        (32, 32), batch_size=4, progress=lines.append,
+    )  # fmt: skip
+    assert extractor.seen == 12  # only the new photo's two views were computed
+    np.testing.assert_array_equal(again[:5], first)
+
+
+def _blobs(seed: int, per_class: int) -> tuple[np.ndarray, np.ndarray]:
+    generator = np.random.default_rng(seed)
+    centres = 5.0 * np.eye(3, 4)
+    labels = np.repeat(np.arange(3), per_class)
+    rows = centres[labels] + generator.normal(size=(len(labels), 4))
+    return rows.astype(np.float32), labels
+
+
+def test_head_is_chosen_by_validation() -> None:
+    train_rows, validation_rows = _blobs(1, 300), _blobs(2, 30)
+    crippled = models.HeadSpec(hidden=0, dropout=0.0, l2=10.0)  # the penalty flattens everything
+    sound = models.HeadSpec(hidden=0, dropout=0.0, l2=1e-4)
+    lines: list[str] = []
+    best, results = heads.select_head(
+        train_rows, validation_rows, 3, {0: 1.0, 1: 1.0, 2: 1.0}, seed=1,
+        progress=lines.append, candidates=[crippled, sound], epochs=40,
+    )  # fmt: skip
+    assert best.spec == sound and len(results) == 2
+    # Equal top-1 on well separated classes: the lower validation loss decides.
+    assert best.validation_top1 >= 0.9
+    assert (best.validation_top1, -best.validation_loss) > (
+        results[0].validation_top1,
+        -results[0].validation_loss,
+    )
+    assert best.row()["validation_top1"] == best.validation_top1
+    assert lines[-1] == f"chosen head: {sound.describe()}"
+    # Without a validation split there is nothing to choose by: the first candidate is trained.
+    only, tried = heads.select_head(
+        train_rows, None, 3, {}, seed=1, progress=lines.append, candidates=[sound, crippled],
+        epochs=5,
+    )  # fmt: skip
+    assert only.spec == sound and len(tried) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "family", "alpha"),
+    [
+        ("mobilenet_v2", "mobilenet_v2", 0.35),
+        ("mobilenet_v2_0.5", "mobilenet_v2", 0.5),
+        ("mobilenet_0.25", "mobilenet", 0.25),
+        ("efficientnet_b0", "efficientnet_b0", None),
+        ("efficientnet_v2_b0", "efficientnet_v2_b0", None),
+    ],
+)
+def test_backbone_names(name: str, family: str, alpha: float | None) -> None:
+    spec = models.backbone_spec(name)
+    assert (spec.family, spec.alpha) == (family, alpha)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2_big", "efficientnet_b0_2", "small"])
+def test_unknown_backbones_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown backbone"):
+        models.backbone_spec(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["efficientnet_b0", "efficientnet_v2_b0", "mobilenet_0.25"])
+def test_other_backbones_build_flat_with_their_layers(name: str) -> None:
+    built = models.build_model(name, 5, weights="none")
+    model = built.model
+    assert model.output_shape == (None, 5) and built.image_size == (224, 224)
+    assert not any(isinstance(layer, keras.Model) for layer in model.layers[1:])
+    assert len(model.get_layer(built.gradcam_layer).output.shape) == 4
+    assert {layer.name for layer in model.layers if layer.trainable and layer.weights} == {
+        "predictions"
+    }
+    assert models.unfreeze_top(model, models.backbone_spec(name).fine_tune_from) > 0
+    # Each takes 0..255 pixels: its own preprocessing is inside the model.
+    pixels = np.full((1, 224, 224, 3), 255.0, np.float32)
+    assert np.isfinite(model.predict(pixels, verbose=0)).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "weights_file"),
+    [
+        ("mobilenet_v2_0.5", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5"),
+        ("mobilenet_0.25", "mobilenet_2_5_224_tf_no_top.h5"),
+    ],
+)
+def test_offline_imagenet_backbones_load(name: str, weights_file: str) -> None:
+    if not (KERAS_MODELS / weights_file).is_file():
+        pytest.skip(f"no offline weights {weights_file} under $KERAS_HOME/models")
+    built = models.build_model(name, 3, weights="imagenet")
+    pooled = models.feature_model(built.model).predict(np.zeros((1, 224, 224, 3)), verbose=0)
+    assert pooled.shape[0] == 1 and np.abs(pooled).sum() > 0
+
+
+@pytest.mark.slow
+def test_frozen_training_caches_features_and_exports_the_chosen_head(
+    shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:2])
+    monkeypatch.setattr(heads, "HEAD_EPOCHS", 20)
+    lines: list[str] = []
+    version_dir = train.train(
+        shapes_catalog, tmp_path / "models", "cars", backbone="mobilenet_v2", weights="none",
+        epochs=2, batch_size=16, seed=1, patience=2, progress=lines.append,
+        cache_dir=tmp_path / "cache",
+    )  # fmt: skip
+    cached = list((tmp_path / "cache" / "features" / "mobilenet_v2-none-seed1").glob("*.npy"))
+    train_ids = {item.image_id for item in shapes_catalog.split("train")}
+    views = {(path.name.split(".")[0], path.name.split(".")[1]) for path in cached}
+    assert {(image_id, "mirror") for image_id in train_ids} <= views
+    assert not any(view == "mirror" and image_id not in train_ids for image_id, view in views)
+    report = json.loads((version_dir / "evaluation.json").read_text())
+    assert len(report["head"]["candidates"]) == 2 and report["head"]["fine_tune"] is False
+    chosen = report["head"]["chosen"]
+    assert chosen["validation_top1"] == report["splits"]["validation"]["top1"]
+    assert any(line.startswith("head 1/2") for line in lines)
+    assert any(line.startswith("features: 48 views of 24 photos") for line in lines)
+    # The exported model gives the game split the report's predictions (through serving).
+    game = shapes_catalog.split("game")
+    signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+    photos = tf.constant([shapes_catalog.path(item).read_bytes() for item in game])
+    served = signature(image_bytes=photos)["probabilities"].numpy()
+    truth = [shapes_catalog.labels.index(item.label) for item in game]
+    labels = read_metadata(version_dir)["labels"]
+    served_top1 = np.mean([labels[i] == shapes_catalog.labels[t] for i, t in zip(
+        served.argmax(axis=1), truth, strict=True)])  # fmt: skip
+    assert served_top1 == pytest.approx(report["splits"]["game"]["top1"])
+    # A second run computes no features again.
+    lines.clear()
+    train.train(
+        shapes_catalog, tmp_path / "models", "cars", backbone="mobilenet_v2", weights="none",
+        epochs=2, batch_size=16, seed=1, patience=2, progress=lines.append,
+        cache_dir=tmp_path / "cache",
+    )  # fmt: skip
+    assert not any(line.startswith("features: ") and "to compute" in line for line in lines)
+    keras_model = keras.models.load_model(version_dir / "model.keras")
+    pixels = tf.expand_dims(decode_and_resize(photos[0], (224, 224)), 0)
+    np.testing.assert_allclose(keras_model.predict(pixels, verbose=0), served[:1], atol=1e-5)
+
+
+def test_report_shows_intervals_and_the_heads_tried() -> None:
+    labels = ["A/One", "A/Two", "B/Three"]
+    probabilities = np.eye(3)[[0, 1, 2, 0]]
+    split = evaluation.evaluate_split(probabilities, [0, 1, 2, 2], labels)
+    assert split["top5_interval"][1] == 1.0 and split["make_top1_interval"][0] < 0.75
+    chosen = {"hidden": 0, "dropout": 0.0, "l2": 1e-4, "validation_top1": 0.75,
+              "validation_loss": 0.5, "epochs": 40, "seconds": 1.0}  # fmt: skip
+    other = {**chosen, "hidden": 512, "validation_top1": None, "validation_loss": None}
+    report = {
+        "name": "cars", "splits": {"game": split},
+        "head": {"chosen": chosen, "candidates": [chosen, other], "views": ["original", "mirror"],
+                 "feature_seconds": 12.0, "fine_tune": False},
+    }  # fmt: skip
+    text = evaluation.render_markdown(report)
+    assert "| game | 4 | 75.0% (30%-95%) | 100.0% (51%-100%) | 75.0% (30%-95%) |" in text
+    assert "| linear | 0 | 0.0001 | 75.0% | 0.500 | 40 | yes |" in text
+    assert "| hidden 512 | 0 | 0.0001 | ? | ? | 40 |  |" in text
+    assert "views original, mirror" in text
