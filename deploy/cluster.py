@@ -26,6 +26,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from cargame.config import load_config
+
 DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
 PROCFILE = DEPLOY / "Procfile.cluster"
@@ -178,7 +180,6 @@ def prepare_models(cluster: Cluster) -> None:
 
 def _models_step() -> None:
     from cargame import runner
-    from cargame.config import load_config
 
     try:
         runner.prepare(load_config(), progress=lambda line: print(line, file=sys.stderr))
@@ -212,7 +213,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--https-port", type=int, default=Cluster.https_port)
     parser.add_argument("--workers", type=int, default=Cluster.workers)
     args = parser.parse_args(argv)
-    cluster = Cluster(https_port=args.https_port, workers=args.workers)
+    # The model and catalog `scripts/run` uses (CARGAME_PATHS_CATALOG, CARGAME_MODEL_NAME, ...).
+    local = load_config(profile="default")
+    cluster = Cluster(
+        https_port=args.https_port,
+        workers=args.workers,
+        models=local.path("models"),
+        catalog=local.path("catalog"),
+        model_name=str(local.get("model", "name")),
+    )
     prepare(cluster)
     print(f"\ncargame cluster: open {cluster.url}  (Ctrl-C stops)\n", file=sys.stderr)
     os.execv(command(cluster)[0], command(cluster))
