@@ -2,7 +2,10 @@
 
 Each photo is read once, identified by the sha256 of its original bytes (the opaque image id),
 normalised by `catalog.images` and stored as `images/<image_id>.jpg`. One bad file never
-stops an import: it is listed in `report["skipped"]` with the reason. The catalog is built in a
+stops an import: it is listed in `report["skipped"]` with the reason. Near-duplicates (the same
+photo re-encoded or re-cropped, `catalog.duplicates`) are found across the whole catalog: copies
+with conflicting labels are all dropped, copies with one label all go to the same split; both are
+listed in `report["near_duplicates"]`. The catalog is built in a
 staging folder next to `dest` and renamed into place, so a failed import leaves `dest` untouched.
 """
 
@@ -21,7 +24,7 @@ from typing import Any
 
 from cargame.domain import catalog as catalog_format
 from cargame.domain.catalog import Catalog, CatalogImage
-from model_service.catalog import images
+from model_service.catalog import duplicates, images
 from model_service.catalog.sources import (
     CarConnectionName,
     CarConnectionNameError,
@@ -66,6 +69,7 @@ class ImportSettings:
     game_fraction: float
     max_side: int
     max_pixels: int
+    near_duplicate_distance: int = duplicates.NEAR_DUPLICATE_DISTANCE
 
     def check(self) -> None:
         """Raise ValueError on settings that cannot produce a usable catalog."""
@@ -87,10 +91,17 @@ def import_catalog(
     progress: Callable[[str], None] = lambda message: None,
     max_side: int = images.MAX_SIDE,
     max_pixels: int = images.MAX_PIXELS,
+    near_duplicate_distance: int = duplicates.NEAR_DUPLICATE_DISTANCE,
 ) -> Catalog:
     """Import the photos of `source` into a new catalog at `dest`, replacing any catalog there."""
     settings = ImportSettings(
-        seed, min_images_per_class, validation_fraction, game_fraction, max_side, max_pixels
+        seed,
+        min_images_per_class,
+        validation_fraction,
+        game_fraction,
+        max_side,
+        max_pixels,
+        near_duplicate_distance,
     )
     settings.check()
     source, dest = source.expanduser().absolute(), dest.expanduser().absolute()
@@ -122,6 +133,8 @@ def _build_catalog(
     """Store the photos in `staging`, drop small classes, assign splits, write the report."""
     (staging / IMAGES_FOLDER).mkdir()
     imported, skipped = _store_photos(listing.photos, staging, settings, progress)
+    groups = _near_duplicate_groups(imported, staging, settings, progress)
+    imported, conflicting = _drop_conflicting(imported, groups, staging)
     kept, dropped = _drop_small_classes(imported, settings.min_images_per_class, staging)
     splits = catalog_format.assign_splits(
         [item.photo.label for item in kept],
@@ -129,11 +142,66 @@ def _build_catalog(
         validation_fraction=settings.validation_fraction,
         game_fraction=settings.game_fraction,
     )
+    same_label = _one_split_per_group(kept, splits, groups)
     entries = [_catalog_image(item, split) for item, split in zip(kept, splits, strict=True)]
     catalog = Catalog(staging, name, entries)
     catalog.report = _report(listing, skipped, dropped, catalog)
     catalog.report["settings"] = dataclasses.asdict(settings)
+    catalog.report["near_duplicates"] = {"conflicting": conflicting, "same_label": same_label}
     return catalog
+
+
+def _near_duplicate_groups(
+    imported: list[ImportedPhoto],
+    staging: Path,
+    settings: ImportSettings,
+    progress: Callable[[str], None],
+) -> list[list[str]]:
+    """Groups of image ids whose stored photos are near-duplicates (perceptual hash)."""
+    progress(f"  looking for near-duplicates among {len(imported)} photos")
+    hashes = [
+        duplicates.perceptual_hash(staging / IMAGES_FOLDER / f"{item.image_id}.jpg")
+        for item in imported
+    ]
+    groups = duplicates.near_duplicate_groups(hashes, settings.near_duplicate_distance)
+    return [[imported[index].image_id for index in group] for group in groups]
+
+
+def _drop_conflicting(
+    imported: list[ImportedPhoto], groups: list[list[str]], staging: Path
+) -> tuple[list[ImportedPhoto], list[dict[str, Any]]]:
+    """Drop every copy of a photo that carries more than one label: which one is right is
+    unknown. Returns the photos kept and one report entry per dropped group."""
+    by_id = {item.image_id: item for item in imported}
+    dropped_ids: set[str] = set()
+    report = []
+    for group in groups:
+        labels = {by_id[image_id].photo.label for image_id in group}
+        if len(labels) > 1:
+            dropped_ids.update(group)
+            files = [by_id[image_id].photo.source for image_id in group]
+            report.append({"files": files, "labels": sorted(labels)})
+    for image_id in dropped_ids:
+        (staging / IMAGES_FOLDER / f"{image_id}.jpg").unlink()
+    return [item for item in imported if item.image_id not in dropped_ids], report
+
+
+def _one_split_per_group(
+    kept: list[ImportedPhoto], splits: list[str], groups: list[list[str]]
+) -> list[dict[str, Any]]:
+    """Put every copy of a same-label photo in the split of its first copy (changes `splits`)."""
+    position = {item.image_id: index for index, item in enumerate(kept)}
+    report = []
+    for group in groups:
+        members = [position[image_id] for image_id in group if image_id in position]
+        if len(members) < 2:
+            continue  # the group was dropped (conflicting labels or a small class)
+        split = splits[members[0]]
+        for member in members:
+            splits[member] = split
+        files = [kept[member].photo.source for member in members]
+        report.append({"files": files, "label": kept[members[0]].photo.label, "split": split})
+    return report
 
 
 def _check_destination(source: Path, dest: Path) -> None:
@@ -267,6 +335,15 @@ def _summarise(report: dict[str, Any], progress: Callable[[str], None]) -> None:
     minimum = report["settings"]["min_images_per_class"]
     for entry in report["dropped_classes"]:
         progress(f"  dropped class {entry['label']}: {entry['count']} of {minimum} photos needed")
+    near = report["near_duplicates"]
+    for entry in near["conflicting"]:
+        progress(
+            f"  dropped near-duplicates with conflicting labels ({', '.join(entry['labels'])}): "
+            f"{', '.join(entry['files'])}"
+        )
+    if near["same_label"]:
+        progress(f"  {len(near['same_label'])} groups of same-label near-duplicates, each kept "
+                 "in one split (see catalog.json)")  # fmt: skip
     splits = ", ".join(f"{split} {count}" for split, count in report["splits"].items())
     progress(
         f"imported {report['images']} images in {report['classes']} classes "
