@@ -20,7 +20,7 @@ import secrets
 import string
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -53,7 +53,6 @@ class Cluster:
     catalog: Path = ROOT / "var" / "catalogs" / "demo"
     model_name: str = "cars"
     workers: int = 2  # gunicorn workers per web instance (WEB_CONCURRENCY)
-    extra_environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -101,7 +100,6 @@ def environment(cluster: Cluster) -> dict[str, str]:
         "CARGAME_WEB_SECRET_KEY": _kept_secret(cluster.folder / "secret_key"),
         "CARGAME_WEB_REDIS_URL": cluster.redis_url,
         "CARGAME_DATABASE_URL": cluster.database_url,
-        **cluster.extra_environment,
     }
 
 

@@ -25,7 +25,6 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psutil
@@ -52,7 +51,6 @@ GUESS = ("Acme", "Alpha")
 class Running:
     """The cluster while it runs: its settings, honcho's process and its log."""
 
-    module: ModuleType
     settings: Any
     honcho: subprocess.Popen[bytes]
     log: Path
@@ -167,7 +165,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, tiny_export: TinyExport) -
     log = folder / "honcho.log"
     with log.open("wb") as output:
         honcho = subprocess.Popen(module.command(settings), stdout=output, stderr=subprocess.STDOUT)
-    running = Running(module, settings, honcho, log)
+    running = Running(settings, honcho, log)
     try:
         for instance in (1, 2):
             running.wait_web(instance)
