@@ -238,3 +238,25 @@ def test_report_shows_intervals_and_the_heads_tried() -> None:
     assert "| linear | 0 | 0.0001 | 75.0% | 0.500 | 40 | yes |" in text
     assert "| hidden 512 | 0 | 0.0001 | ? | ? | 40 |  |" in text
     assert "views original, mirror" in text
+
+
+@pytest.mark.slow
+def test_fine_tuning_is_optional_and_scores_through_the_whole_model(
+    shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:1])
+    monkeypatch.setattr(heads, "HEAD_EPOCHS", 3)
+    lines: list[str] = []
+    version_dir = train.train(
+        shapes_catalog, tmp_path / "models", "cars", backbone="mobilenet_v2", weights="none",
+        epochs=1, batch_size=16, seed=1, patience=2, progress=lines.append,
+        cache_dir=tmp_path / "cache", fine_tune=True,
+    )  # fmt: skip
+    assert any(line.startswith("fine-tuning the top of the backbone") for line in lines)
+    assert any(line.startswith("fine-tune epoch 1/1") for line in lines)
+    # After fine-tuning the cached features are stale: the game photos are never extracted.
+    game_ids = {item.image_id for item in shapes_catalog.split("game")}
+    cached = {path.name.split(".")[0] for path in (tmp_path / "cache").rglob("*.npy")}
+    assert not game_ids & cached
+    report = json.loads((version_dir / "evaluation.json").read_text())
+    assert report["head"]["fine_tune"] is True and report["splits"]["game"]["count"] == 8
