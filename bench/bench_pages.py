@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import waitress
 from bench_support import make_photo  # first: it puts tests/ on sys.path for the doubles
-from browser import chromium_options, click, tap_tile, type_into_dropdown
+from browser import chromium_options, click, tap_tile
 from dash.testing.browser import Browser
 from doubles import FakeAI, FakeExplainer, FakeServing, ServerThread, application
 
@@ -472,13 +472,8 @@ class Player:
         self.actions.append(Action(name, *self.recorder.take()))
 
     def pick(self, group: str, text: str) -> None:
-        """Tap the tile named `text` (few makes: tiles), or type into the list (many makes)."""
-        if self.driver.find_elements("css selector", f"#{group} input[type=radio]"):
-            tap_tile(self.browser, group, text)
-            return
-        click(self.browser, f"#{group}")
-        time.sleep(0.1)
-        type_into_dropdown(self.browser, text)
+        """Tap the tile named `text`."""
+        tap_tile(self.browser, group, text)
 
     def play(self, games: int) -> None:
         """Open `/`, then play `games` games, starting them alternately from `/` and the end."""

@@ -20,14 +20,13 @@ PATH = "/attempt"
 dash.register_page(__name__, path=PATH, title="Your guess · Beat the AI")
 
 
-TILE_LIMIT = 12  # up to this many makes (and models per make) are tiles; more: a list
+FILTER_FROM = 13  # with this many makes or more, a filter box narrows the make tiles
 
 
 @staged_layout(PATH)
 def layout(current, view):
     number, total = view["round_number"], view["total_rounds"]
     makes = services.makes_of(current)
-    tiles = services.is_booth() or len(makes) <= TILE_LIMIT
     return html.Div(
         [
             ui.page_heading(
@@ -51,13 +50,12 @@ def layout(current, view):
                         className="mb-4",
                     ),
                     dbc.Col(
-                        _tile_form(makes) if tiles else _list_form(makes),
+                        _tile_form(makes),
                         lg=5,
                         className="mb-4",
                     ),
                 ]
             ),
-            dcc.Store(id=ids.ATTEMPT_VARIANT, data="tiles" if tiles else "list"),
         ]
     )
 
@@ -95,50 +93,16 @@ def _timer(seconds_left, key):
     )
 
 
-def _list_form(make_options):
-    """Many makes: searchable lists (type to filter; Tab, arrows and Enter work)."""
-    return dbc.Card(
-        dbc.CardBody(
-            [
-                html.H2("Your guess", className="h5 mb-3"),
-                dbc.Label("Make", html_for=ids.ATTEMPT_MAKE, className="fw-semibold"),
-                dcc.Dropdown(
-                    id=ids.ATTEMPT_MAKE,
-                    options=make_options,
-                    placeholder="Choose a make (type to search)",
-                    className="mb-3",
-                ),
-                dbc.Label(
-                    "Choose a make first",
-                    id=ids.ATTEMPT_MODEL_HINT,
-                    html_for=ids.ATTEMPT_MODEL,
-                    className="fw-semibold",
-                ),
-                dcc.Dropdown(
-                    id=ids.ATTEMPT_MODEL,
-                    options=[],
-                    placeholder="Choose a model",
-                    className="mb-4",
-                ),
-                _submit(),
-                html.P(
-                    "Keyboard: Tab moves between fields, typing filters a list, Enter picks.",
-                    className="small text-body-secondary mt-3 mb-0",
-                ),
-            ]
-        ),
-        className="shadow-sm border-0 h-100",
-    )
-
-
 def _tile_form(makes):
-    """Few makes: tap a make, then one of its models (with its showroom picture). Tab reaches
-    each group, the arrow keys choose."""
+    """Tap a make, then one of its models (with its showroom picture); Tab reaches each group,
+    the arrow keys choose. With many makes, typing in the filter box narrows the tiles; it is
+    never needed, so a touch screen does not have to open its keyboard."""
     return dbc.Card(
         dbc.CardBody(
             [
                 html.H2("Your guess", className="h4 mb-3"),
                 html.Div("Make", className="fw-semibold fs-5 mb-2", id="attempt-make-label"),
+                _make_filter(makes) if len(makes) >= FILTER_FROM else None,
                 booth.tiles(ids.ATTEMPT_MAKE, booth.make_options(makes)),
                 html.Div(
                     "Tap a make to see its models",
@@ -150,6 +114,25 @@ def _tile_form(makes):
             ]
         ),
         className="shadow-sm border-0 h-100",
+    )
+
+
+def _make_filter(makes):
+    return html.Div(
+        [
+            dbc.Label(
+                "Filter the makes", html_for=ids.ATTEMPT_MAKE_FILTER, className="visually-hidden"
+            ),
+            dbc.Input(
+                id=ids.ATTEMPT_MAKE_FILTER,
+                type="search",
+                placeholder=f"Filter {len(makes)} makes (optional)",
+                autocomplete="off",
+                debounce=False,
+                className="mb-2",
+            ),
+            dcc.Store(id=ids.ATTEMPT_MAKES, data=makes),
+        ]
     )
 
 
@@ -177,22 +160,30 @@ def register_callbacks(app: DashProxy) -> None:
         Output(ids.ATTEMPT_MODEL_HINT, "children"),
         Input(ids.ATTEMPT_MAKE, "value"),
         State(ids.GAME_STORE, "data"),
-        State(ids.ATTEMPT_VARIANT, "data"),
         prevent_initial_call=True,
     )
-    def offer_models(
-        make: str | None, game: GameData | None, variant: str | None
-    ) -> tuple[object, ...]:
-        current = state.as_game(game)
-        if variant == "tiles":
-            models = booth_kiosk.model_tiles(current, make)
-            if not models:
-                return [], None, "Tap a make to see its models"
-            return booth.model_options(models), None, f"Which {make}?"
-        names = services.models_of(current, make)
-        if not names:
-            return [], None, "Choose a make first"
-        return names, None, f"Which {make}?"
+    def offer_models(make: str | None, game: GameData | None) -> tuple[object, ...]:
+        models = booth_kiosk.model_tiles(state.as_game(game), make)
+        if not models:
+            return [], None, "Tap a make to see its models"
+        return booth.model_options(models), None, f"Which {make}?"
+
+    # Many makes: the filter box narrows the make tiles in the browser (the chosen one stays).
+    app.clientside_callback(
+        """function (text, makes, chosen) {
+            var needle = (text || "").trim().toLowerCase();
+            return (makes || [])
+                .filter(function (make) {
+                    return !needle || make === chosen || make.toLowerCase().indexOf(needle) >= 0;
+                })
+                .map(function (make) { return {label: make, value: make}; });
+        }""",
+        Output(ids.ATTEMPT_MAKE, "options"),
+        Input(ids.ATTEMPT_MAKE_FILTER, "value"),
+        State(ids.ATTEMPT_MAKES, "data"),
+        State(ids.ATTEMPT_MAKE, "value"),
+        prevent_initial_call=True,
+    )
 
     # The countdown runs in the browser; at zero it asks the server to lock in (once).
     app.clientside_callback(

@@ -80,7 +80,7 @@ def start(browser: Any) -> None:
 
 def guess_with_keyboard(browser: Any, make: str, model: str) -> None:
     """Keyboard only: Tab into the make tiles, arrows (and Space) to the make; the same for the
-    model; Tab to the button, Enter. Lists (many makes) are typed into instead."""
+    model; Tab to the button, Enter."""
     browser.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=BROWSER_TIMEOUT)
     # Start the Tab order at the photo, the element before the guess form.
     browser.driver.execute_script(
@@ -90,23 +90,12 @@ def guess_with_keyboard(browser: Any, make: str, model: str) -> None:
         "var selection = window.getSelection(); selection.removeAllRanges();"
         "selection.addRange(range);"
     )
-    tiles = browser.driver.find_elements("css selector", f"#{ids.ATTEMPT_MAKE} input[type=radio]")
     press(browser, Keys.TAB)
-    if not tiles:  # a list: type to filter, Enter picks
-        assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_MAKE
-        press(browser, Keys.ENTER)
-        type_into_dropdown(browser, make)
-        browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MAKE}", make)
-        press(browser, Keys.TAB)
-        press(browser, Keys.ENTER)
-        type_into_dropdown(browser, model)
-        browser.wait_for_text_to_equal(f"#{ids.ATTEMPT_MODEL}", model)
-    else:
-        choose_with_arrows(browser, ids.ATTEMPT_MAKE, make)
-        browser.wait_for_contains_text(f"#{ids.ATTEMPT_MODEL_HINT}", make, BROWSER_TIMEOUT)
-        browser.wait_for_element(f"#{ids.ATTEMPT_MODEL} input[type=radio]", BROWSER_TIMEOUT)
-        press(browser, Keys.TAB)
-        choose_with_arrows(browser, ids.ATTEMPT_MODEL, model)
+    choose_with_arrows(browser, ids.ATTEMPT_MAKE, make)
+    browser.wait_for_contains_text(f"#{ids.ATTEMPT_MODEL_HINT}", make, BROWSER_TIMEOUT)
+    browser.wait_for_element(f"#{ids.ATTEMPT_MODEL} input[type=radio]", BROWSER_TIMEOUT)
+    press(browser, Keys.TAB)
+    choose_with_arrows(browser, ids.ATTEMPT_MODEL, model)
     press(browser, Keys.TAB)
     assert browser.driver.switch_to.active_element.get_attribute("id") == ids.ATTEMPT_SUBMIT
     press(browser, Keys.ENTER)
@@ -168,13 +157,19 @@ def tap_tile(browser: Any, group: str, text: str) -> None:
         return None
 
     deadline = time.monotonic() + BROWSER_TIMEOUT
-    while (label := find()) is None:
-        assert time.monotonic() < deadline, f"no {text!r} tile in #{group}"
-        time.sleep(0.1)
-    browser.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", label
-    )
-    label.click()
+    while True:
+        while (label := find()) is None:
+            assert time.monotonic() < deadline, f"no {text!r} tile in #{group}"
+            time.sleep(0.1)
+        try:
+            browser.driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", label
+            )
+            label.click()
+            return
+        except StaleElementReferenceException:
+            # The tiles were drawn again meanwhile (new options): tap the new one.
+            assert time.monotonic() < deadline, f"the {text!r} tile kept changing"
 
 
 def guess_with_tiles(browser: Any, make: str, model: str) -> None:

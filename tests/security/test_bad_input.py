@@ -76,7 +76,7 @@ MALFORMED: list[tuple[str, dict[str, Any]]] = [
             "json": _body(
                 output="..attempt-model.options...attempt-model.value...attempt-model-hint.children..",
                 inputs=[{"id": "attempt-make", "property": "value", "value": [{"a": 1}]}],
-                state=[GAME, {"id": "attempt-variant", "property": "data", "value": "tiles"}],
+                state=[GAME],
             )
         },
     ),

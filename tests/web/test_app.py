@@ -189,9 +189,8 @@ def test_the_attempt_page_reveals_neither_truth_nor_the_ai_answer(client) -> Non
 
 def test_models_follow_the_chosen_make(client) -> None:
     pointer = client.start_game()
-    variant = {f"{ids.ATTEMPT_VARIANT}.data": "tiles"}
     response = client.callback(
-        {f"{ids.ATTEMPT_MAKE}.value": "BMW"}, {f"{ids.GAME_STORE}.data": pointer, **variant}
+        {f"{ids.ATTEMPT_MAKE}.value": "BMW"}, {f"{ids.GAME_STORE}.data": pointer}
     )
     model = response[ids.ATTEMPT_MODEL]
     assert [option["value"] for option in model["options"]] == ["X5", "i3"]
@@ -200,15 +199,9 @@ def test_models_follow_the_chosen_make(client) -> None:
     # Each model tile shows the model's showroom picture.
     assert all("/media/" in json.dumps(option["label"]) for option in model["options"])
     cleared = client.callback(
-        {f"{ids.ATTEMPT_MAKE}.value": None}, {f"{ids.GAME_STORE}.data": pointer, **variant}
+        {f"{ids.ATTEMPT_MAKE}.value": None}, {f"{ids.GAME_STORE}.data": pointer}
     )
     assert cleared[ids.ATTEMPT_MODEL]["options"] == []
-    # Many makes: the same callback fills a plain list.
-    listed = client.callback(
-        {f"{ids.ATTEMPT_MAKE}.value": "BMW"},
-        {f"{ids.GAME_STORE}.data": pointer, f"{ids.ATTEMPT_VARIANT}.data": "list"},
-    )
-    assert listed[ids.ATTEMPT_MODEL]["options"] == ["X5", "i3"]
 
 
 @pytest.mark.parametrize(

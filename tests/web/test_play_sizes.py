@@ -4,9 +4,11 @@ targets, and a round whose timer runs out is scored."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import dash
 import pytest
 from browser import BROWSER_TIMEOUT, click, tap_tile
 from dash.testing.wait import until
@@ -72,12 +74,12 @@ def test_pages_open_at_the_top_and_the_verdict_fits_the_first_screen(
 def test_a_round_whose_timer_runs_out_is_scored(
     dash_duo: Any, make_web_config: Callable[..., Config]
 ) -> None:
-    config = make_web_config().with_overrides({"web": {"round_seconds": 3}})
+    config = make_web_config().with_overrides({"web": {"round_seconds": 8}})
     dash_duo.start_server(create_app(config))
     click(dash_duo, f"#{ids.HOME_START}")
     dash_duo.wait_for_contains_text(f"#{ids.ATTEMPT_TIMER_TEXT}", "s", BROWSER_TIMEOUT)
     tap_tile(dash_duo, ids.ATTEMPT_MAKE, "BMW")  # a make but no model: nothing to lock in
-    dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=10)
+    dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=15)
     assert "Time's up" in dash_duo.find_element("h1.verdict").text
     assert "You 0 vs" in dash_duo.find_element(f"#{ids.SCOREBOARD}").text.replace("\n", " ")
     click(dash_duo, f"#{ids.RESULT_NEXT}")
@@ -85,5 +87,36 @@ def test_a_round_whose_timer_runs_out_is_scored(
     dash_duo.wait_for_element(f"#{ids.ATTEMPT_MAKE} label", timeout=BROWSER_TIMEOUT)
     tap_tile(dash_duo, ids.ATTEMPT_MAKE, "Audi")
     tap_tile(dash_duo, ids.ATTEMPT_MODEL, "A4")
-    dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=10)
+    dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=15)
     assert "Audi A4" in dash_duo.find_element(".answer-facts").text
+
+
+def test_many_makes_get_a_filter_box_that_narrows_the_tiles(
+    dash_duo: Any, web_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(web_config)
+    # The test garage has three makes; the filter appears from FILTER_FROM makes on.
+    attempt = next(
+        page["module"] for page in dash.page_registry.values() if page["path"] == "/attempt"
+    )
+    monkeypatch.setattr(sys.modules[attempt], "FILTER_FROM", 2)
+    dash_duo.start_server(app)
+    click(dash_duo, f"#{ids.HOME_START}")
+    field = dash_duo.wait_for_element(f"#{ids.ATTEMPT_MAKE_FILTER}", timeout=BROWSER_TIMEOUT)
+    field.send_keys("vol")
+    until(
+        lambda: (
+            [label.text for label in dash_duo.find_elements(f"#{ids.ATTEMPT_MAKE} label")]
+            == ["Volvo"]
+        ),
+        5,
+    )
+    tap_tile(dash_duo, ids.ATTEMPT_MAKE, "Volvo")
+    dash_duo.wait_for_contains_text(f"#{ids.ATTEMPT_MODEL_HINT}", "Volvo", BROWSER_TIMEOUT)
+    field.clear()
+    field.send_keys(" ")  # an emptied filter shows every make again, the choice kept
+    until(lambda: len(dash_duo.find_elements(f"#{ids.ATTEMPT_MAKE} label")) == 3, 5)
+    tap_tile(dash_duo, ids.ATTEMPT_MODEL, "V60")
+    click(dash_duo, f"#{ids.ATTEMPT_SUBMIT}")
+    dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=BROWSER_TIMEOUT)
+    assert "Volvo V60" in dash_duo.find_element(".answer-facts").text

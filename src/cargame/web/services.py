@@ -279,13 +279,6 @@ def save_nickname(game: GameData | None, raw: object) -> tuple[str | None, str |
         return None, "The board is unavailable right now; your score still counts."
 
 
-def models_of(game: GameData | None, make: str | None) -> list[str]:
-    """The models of one make among the game's labels, sorted."""
-    if game is None or not make:
-        return []
-    return sorted(model for brand, model in map(split_label, game.labels) if brand == make)
-
-
 def makes_of(game: GameData) -> list[str]:
     """The makes among the game's labels, sorted."""
     return sorted({split_label(label)[0] for label in game.labels})
