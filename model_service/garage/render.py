@@ -13,7 +13,7 @@ from model_service.garage.designs import CarDesign, all_designs
 from model_service.garage.geometry import Camera, CarBody
 from model_service.garage.paint import BoundingBox, CarLook, Colour
 
-PHOTO_SIZE = (400, 300)
+PHOTO_SIZE = (640, 480)  # shown at its own size beside the guess: sharp on a 1920 px screen
 SUPERSAMPLE = 2  # drawn at twice the size, then reduced: Pillow's polygons are not antialiased
 PAINTS: list[Colour] = [
     (235, 235, 232), (192, 194, 198), (128, 130, 134), (30, 31, 34), (170, 25, 30),
