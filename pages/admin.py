@@ -31,7 +31,7 @@ def layout(notice: str | None = None, **_query: str) -> html.Div:
             html.H2("Users", className="h5"),
             shown.users_table(users, csrf_token),
             html.H2("Served model versions", className="h5 mt-4"),
-            shown.model_versions(admin_services.model_status()),
+            shown.model_versions(admin_services.model_statuses()),
             html.H2("Catalog in use", className="h5 mt-4"),
             shown.catalog_card(admin_services.catalog_summary()),
         ]

@@ -34,6 +34,7 @@ __all__ = [
     "RecordsUnavailable",
     "catalog_summary",
     "model_status",
+    "model_statuses",
     "users",
 ]
 
@@ -46,6 +47,7 @@ class ModelStatus:
     model_name: str
     versions: list[tuple[str, str]]
     problem: str | None = None
+    level: str | None = None  # the opponent level this servable plays ("Rookie"), if any
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,19 @@ def users() -> tuple[list[admin.UserRow], str]:
     return rows, generate_csrf()
 
 
-def model_status() -> ModelStatus:
-    """Every version TF Serving reports for the configured model, with its state."""
+def model_statuses() -> list[ModelStatus]:
+    """Every opponent level's servable as TF Serving reports it, strongest first."""
     settings = runtime().settings
-    url, name = settings.serving_url, settings.model_name
+    if settings.levels is None:
+        return [model_status(settings.model_name)]
+    ordered = sorted(settings.levels.levels, key=lambda level: not level.full_strength)
+    return [model_status(level.servable, level.title) for level in ordered]
+
+
+def model_status(name: str, level: str | None = None) -> ModelStatus:
+    """Every version TF Serving reports for the servable `name`, with its state."""
+    settings = runtime().settings
+    url = settings.serving_url
     timeout = min(settings.serving_timeout, STATUS_TIMEOUT_SECONDS)
     try:
         body = asyncio.run(_fetch_status(url, name, timeout))
@@ -82,11 +93,13 @@ def model_status() -> ModelStatus:
         ]
     except ServingError as error:
         logger.warning("model status unavailable: %s", error)
-        return ModelStatus(url, name, [], "The model server is unreachable right now.")
+        problem = "The model server is unreachable right now, or does not serve this model."
+        return ModelStatus(url, name, [], problem, level)
     except (KeyError, TypeError) as error:
         logger.warning("malformed model status from %s: %r", url, error)
-        return ModelStatus(url, name, [], "The model server sent a status this page cannot read.")
-    return ModelStatus(url, name, sorted(versions, key=_version_order))
+        problem = "The model server sent a status this page cannot read."
+        return ModelStatus(url, name, [], problem, level)
+    return ModelStatus(url, name, sorted(versions, key=_version_order), None, level)
 
 
 async def _fetch_status(base_url: str, model_name: str, timeout: float) -> dict[str, object]:

@@ -90,11 +90,17 @@ def users_table(rows: list[UserRow], csrf_token: str) -> Component:
     )
 
 
-def model_versions(status: ModelStatus) -> Component:
-    """Each version TF Serving reports with its state, or why it cannot be shown."""
+def model_versions(statuses: list[ModelStatus]) -> Component:
+    """Per servable (one per opponent level): each version TF Serving reports with its state,
+    or why it cannot be shown."""
+    return html.Div([_servable(status) for status in statuses], id=MODELS)
+
+
+def _servable(status: ModelStatus) -> Component:
+    title = f"{status.level}: " if status.level else ""
     where = html.P(
-        [f"Model {status.model_name!r} at ", html.Code(status.url)],
-        className="small text-body-secondary",
+        [f"{title}model {status.model_name!r} at ", html.Code(status.url)],
+        className="small text-body-secondary mb-1",
     )
     if status.problem:
         body: Component = dbc.Alert(status.problem, color="warning")
@@ -108,7 +114,7 @@ def model_versions(status: ModelStatus) -> Component:
             ],
             size="sm",
         )
-    return html.Div([where, body], id=MODELS)
+    return html.Div([where, body], className="mb-3")
 
 
 def catalog_card(summary: CatalogSummary | None) -> Component:
