@@ -62,15 +62,21 @@ def _levels_of(args: argparse.Namespace, config: Config) -> Levels:
 
 def _train(args: argparse.Namespace, config: Config) -> int:
     from cargame.domain.catalog import Catalog
-    from model_service.training import train
+    from model_service.training import models, train
 
     settings = config.section("train")
+    backbone = args.backbone or settings["backbone"]
+    if backbone not in (train.AUTO, models.SMALL_CNN):
+        try:
+            models.backbone_spec(backbone)
+        except ValueError as error:  # before the catalog is read or anything is built
+            raise ConfigError(str(error)) from error
     catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
     export_dir = train.train(
         catalog,
         Path(args.models) if args.models else config.path("models"),
         args.name or config.get("model", "name"),
-        backbone=args.backbone or settings["backbone"],
+        backbone=backbone,
         weights=args.weights or settings["weights"],
         epochs=args.epochs or settings["epochs"],
         batch_size=settings["batch_size"],

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cargame import cli
 from cargame.domain.catalog import Catalog
 from model_service.training import evaluation, features, heads, models, train
 from model_service.training.export import read_metadata
@@ -260,3 +261,12 @@ def test_fine_tuning_is_optional_and_scores_through_the_whole_model(
     assert not game_ids & cached
     report = json.loads((version_dir / "evaluation.json").read_text())
     assert report["head"]["fine_tune"] is True and report["splits"]["game"]["count"] == 8
+
+
+def test_cli_refuses_an_unknown_backbone_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--catalog", str(tmp_path), "--backbone", "resnet50"])
+    assert exit_info.value.code == 2
+    assert "unknown backbone 'resnet50'" in capsys.readouterr().err
