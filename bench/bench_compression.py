@@ -18,22 +18,14 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import bench_support  # noqa: F401  (puts tests/ on sys.path)
-import waitress
-from browser import chromium_options, click, tap_tile
-from doubles import FakeExplainer, FakeServing, ServerThread
+from browser import DriverSteps, chromium_options, click, tap_tile
 from selenium import webdriver
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
-from support import free_port
-from support_web import build_catalog, fake_ai, make_config, overlay_png
+from support_web import served_app
 
-from cargame.app import create_app
 from cargame.web import ids
 
 TOTALS = """
@@ -47,18 +39,6 @@ return [sum(entries, 'transferSize'), sum(entries, 'decodedBodySize'),
 """
 
 
-class Steps:
-    """The few `dash.testing` calls tests/browser.py's steps use, on a plain driver."""
-
-    def __init__(self, driver: webdriver.Chrome) -> None:
-        self.driver = driver
-
-    def wait_for_element(self, selector: str, timeout: float = 15) -> Any:
-        return WebDriverWait(self.driver, timeout).until(
-            lambda driver: driver.find_element(By.CSS_SELECTOR, selector)
-        )
-
-
 def visit(url: str) -> dict[str, float]:
     """One cold visit up to the first answer page; bytes and milliseconds."""
     with tempfile.TemporaryDirectory() as profile:
@@ -67,7 +47,7 @@ def visit(url: str) -> dict[str, float]:
             options.add_argument(flag)
         driver = webdriver.Chrome(options=options)
         try:
-            steps = Steps(driver)
+            steps = DriverSteps(driver)
             driver.get(url + "/")
             click(steps, f"#{ids.HOME_START}")
             steps.wait_for_element(f"#{ids.ATTEMPT_MAKE} label")
@@ -93,32 +73,16 @@ def visit(url: str) -> dict[str, float]:
     }
 
 
-def serve(compress: bool, tmp: Path, serving_url: str, explainer_url: str) -> tuple[Any, str]:
-    catalog = build_catalog(tmp / f"catalog-{compress}")
-    config = make_config(tmp / f"run-{compress}", catalog, serving_url, explainer_url)
-    config = config.with_overrides({"web": {"compress": compress, "round_seconds": 0}})
-    port = free_port()
-    server = waitress.create_server(create_app(config).server, host="127.0.0.1", port=port)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server, f"http://127.0.0.1:{port}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     results: dict[bool, list[dict[str, float]]] = {}
-    ai, overlay = fake_ai(), overlay_png()
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        ServerThread(FakeServing(ai).app) as serving,
-        ServerThread(FakeExplainer(ai, lambda photo, label: (overlay, [[0.0]])).app) as explain,
-    ):
-        for compress in (False, True):
-            server, url = serve(compress, Path(folder), serving.url, explain.url)
+    for compress in (False, True):
+        web = {"compress": compress, "round_seconds": 0}
+        with tempfile.TemporaryDirectory() as folder, served_app(Path(folder), web=web) as (_, url):
             visit(url)  # warm-up: imports, first catalog load
             results[compress] = [visit(url) for _ in range(args.runs)]
-            server.close()
     keys = list(results[False][0])
     print(f"{args.runs} cold visits each (median); Python {sys.version.split()[0]}")
     print("| measure | uncompressed | compressed | ratio |")

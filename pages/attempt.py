@@ -72,7 +72,7 @@ def _timer(seconds_left, key):
     timed_out = dcc.Store(id=ids.ATTEMPT_TIMED_OUT, data=None)
     if seconds_left is None:
         return html.Div([dcc.Store(id=ids.ATTEMPT_TIMER, data=None), timed_out])
-    left = int(round(seconds_left))
+    left = max(0, int(round(seconds_left)))
     return html.Div(
         [
             html.Span("Time left", className="small text-body-secondary me-2"),
@@ -83,7 +83,7 @@ def _timer(seconds_left, key):
                 className="round-timer-bar flex-grow-1 ms-3",
                 style={"height": "0.75rem"},
             ),
-            dcc.Store(id=ids.ATTEMPT_TIMER, data={"left": seconds_left, "key": key}),
+            dcc.Store(id=ids.ATTEMPT_TIMER, data={"left": max(0.0, seconds_left), "key": key}),
             timed_out,
             dcc.Interval(id=ids.ATTEMPT_TICK, interval=250),
         ],

@@ -15,7 +15,6 @@ import argparse
 import io
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the fakes and browser steps of the test suite
 
-import waitress  # noqa: E402
-from browser import chromium_options, click, guess_with_tiles, tap_tile  # noqa: E402
+from browser import DriverSteps, chromium_options, click, guess_with_tiles, tap_tile  # noqa: E402
 from dash_wire import DashClient  # noqa: E402
-from doubles import FakeExplainer, FakeServing, ServerThread  # noqa: E402
 from PIL import Image  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from support import free_port  # noqa: E402
-from support_web import build_catalog, fake_ai, make_config, overlay_png  # noqa: E402
+from support_web import served_app  # noqa: E402
 
-from cargame.app import create_app  # noqa: E402
 from cargame.web import booth_board, ids  # noqa: E402
 
 SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
@@ -71,26 +65,6 @@ def browser(width: int, height: int) -> webdriver.Chrome:
     return driver
 
 
-class Steps:
-    """The `dash.testing` browser calls that tests/browser.py's steps use, on a plain driver."""
-
-    def __init__(self, driver: webdriver.Chrome) -> None:
-        self.driver = driver
-
-    def wait_for_element(self, selector: str, timeout: float = 15) -> Any:
-        return WebDriverWait(self.driver, timeout).until(
-            lambda driver: driver.find_element(By.CSS_SELECTOR, selector)
-        )
-
-    def wait_for_contains_text(self, selector: str, text: str, timeout: float = 15) -> None:
-        WebDriverWait(self.driver, timeout).until(
-            lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text
-        )
-
-    def find_element(self, selector: str) -> Any:
-        return self.driver.find_element(By.CSS_SELECTOR, selector)
-
-
 def shoot(driver: webdriver.Chrome, out: Path, name: str) -> None:
     """A screenshot as a 256-colour PNG: a few hundred kB instead of megabytes in git."""
     time.sleep(1.0)  # transitions and images settle
@@ -104,7 +78,7 @@ def shoot(driver: webdriver.Chrome, out: Path, name: str) -> None:
 def tour(url: str, out: Path, orientation: str, idle_seconds: int) -> None:
     width, height = SIZES[orientation]
     driver = browser(width, height)
-    steps = Steps(driver)
+    steps = DriverSteps(driver)
     try:
         driver.get(url + "/")
         deck = steps.wait_for_element(f"#{ids.ATTRACT_DECK}")
@@ -147,39 +121,20 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     idle_seconds = 6
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        catalog = build_catalog(tmp / "catalog")
-        ai, overlay = fake_ai(), overlay_png()
-        with (
-            ServerThread(FakeServing(ai).app) as serving,
-            ServerThread(
-                FakeExplainer(ai, lambda photo, label: (overlay, [[0.0]])).app
-            ) as explainer,
-        ):
-            config = make_config(tmp, catalog, serving.url, explainer.url, booth=True)
-            config = config.with_overrides(
-                {
-                    "booth": {
-                        "idle_seconds": idle_seconds,
-                        "countdown_seconds": 10,
-                        "attract_seconds": 60,
-                        "wall_refresh_seconds": 1,
-                    }
-                }
-            )
-            app = create_app(config)
-            seed_board(app)
-            port = free_port()
-            server = waitress.create_server(app.server, host="127.0.0.1", port=port, threads=8)
-            threading.Thread(target=server.run, daemon=True).start()
-            url = f"http://127.0.0.1:{port}"
-            try:
-                for orientation in SIZES:
-                    print(f"{orientation}:", flush=True)
-                    tour(url, args.out, orientation, idle_seconds)
-            finally:
-                server.close()
+    booth = {
+        "idle_seconds": idle_seconds,
+        "countdown_seconds": 10,
+        "attract_seconds": 60,
+        "wall_refresh_seconds": 1,
+    }
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        served_app(Path(folder), web={"booth": True}, booth=booth) as (app, url),
+    ):
+        seed_board(app)
+        for orientation in SIZES:
+            print(f"{orientation}:", flush=True)
+            tour(url, args.out, orientation, idle_seconds)
     print(f"screenshots in {args.out}")
 
 

@@ -14,21 +14,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import waitress  # noqa: E402
-from browser import click, fill_form, tap_tile  # noqa: E402
-from doubles import FakeExplainer, FakeServing, ServerThread  # noqa: E402
-from kiosk_screenshots import Steps, browser, shoot  # noqa: E402
-from support import free_port  # noqa: E402
-from support_web import build_catalog, fake_ai, make_config, overlay_png  # noqa: E402
+from browser import DriverSteps, click, fill_form, tap_tile  # noqa: E402
+from kiosk_screenshots import browser, shoot  # noqa: E402
+from support_web import served_app  # noqa: E402
 
-from cargame.app import create_app  # noqa: E402
 from cargame.web import ids  # noqa: E402
 
 SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768), "390x844": (390, 844)}
@@ -39,7 +34,7 @@ PASSWORD = "correct horse battery staple"
 def tour(url: str, out: Path, size: str, user: str) -> None:
     width, height = SIZES[size]
     driver = browser(width, height)
-    steps = Steps(driver)
+    steps = DriverSteps(driver)
     try:
         driver.get(url + "/register")
         shoot(driver, out, f"register-{size}")
@@ -78,25 +73,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "pages")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        catalog = build_catalog(tmp / "catalog")
-        ai, overlay = fake_ai(), overlay_png()
-        with (
-            ServerThread(FakeServing(ai).app) as serving,
-            ServerThread(FakeExplainer(ai, lambda photo, label: (overlay, [[0.0]])).app) as expl,
-        ):
-            config = make_config(tmp, catalog, serving.url, expl.url)
-            app = create_app(config.with_overrides({"web": {"round_seconds": 600}}))
-            port = free_port()
-            server = waitress.create_server(app.server, host="127.0.0.1", port=port, threads=8)
-            threading.Thread(target=server.run, daemon=True).start()
-            try:
-                for number, size in enumerate(SIZES):
-                    print(f"{size}:", flush=True)
-                    tour(f"http://127.0.0.1:{port}", args.out, size, f"player{number + 1}")
-            finally:
-                server.close()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        served_app(Path(folder), web={"round_seconds": 600}) as (_app, url),
+    ):
+        for number, size in enumerate(SIZES):
+            print(f"{size}:", flush=True)
+            tour(url, args.out, size, f"player{number + 1}")
     print(f"screenshots in {args.out}")
 
 

@@ -15,7 +15,9 @@ from selenium.common.exceptions import (
     StaleElementReferenceException,
 )
 from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 from cargame.web import ids
 
@@ -189,3 +191,26 @@ def play_at_the_booth(browser: Any) -> tuple[str, str]:
         click(browser, f"#{ids.RESULT_NEXT}")
     browser.wait_for_element("#finish-you", timeout=BROWSER_TIMEOUT)
     return browser.find_element("#finish-you").text, browser.find_element("#finish-ai").text
+
+
+class DriverSteps:
+    """The few `dash.testing` browser calls the steps here use, on a plain selenium driver (for
+    the screenshot scripts and benchmarks, which start Chromium themselves)."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    def wait_for_element(self, selector: str, timeout: float = BROWSER_TIMEOUT) -> Any:
+        return WebDriverWait(self.driver, timeout).until(
+            lambda driver: driver.find_element(By.CSS_SELECTOR, selector)
+        )
+
+    def wait_for_contains_text(
+        self, selector: str, text: str, timeout: float = BROWSER_TIMEOUT
+    ) -> None:
+        WebDriverWait(self.driver, timeout).until(
+            lambda driver: text in driver.find_element(By.CSS_SELECTOR, selector).text
+        )
+
+    def find_element(self, selector: str) -> Any:
+        return self.driver.find_element(By.CSS_SELECTOR, selector)

@@ -8,18 +8,25 @@ answers by a fixed rule, so games are varied but deterministic.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
+import waitress
 from dash_wire import DashClient
 from doubles import FakeAI, FakeExplainer, FakeServing, ServerThread
 from PIL import Image, ImageDraw
 from support import free_port
 
+from cargame.app import create_app
 from cargame.config import Config, load_config
 from cargame.domain.catalog import Catalog, CatalogImage, make_label
+from cargame.web.server import waitress_options
 
 MODEL_NAME = "cars"
 MODEL_VERSION = 3
@@ -187,3 +194,98 @@ def web_config(make_web_config: Callable[..., Config]) -> Config:
 def dash_client() -> Callable[[Any], DashClient]:
     """`dash_client(app)`: a new browser-like client (own cookies) for an app."""
     return DashClient
+
+
+@contextmanager
+def served_app(tmp: Path, **overrides: Any) -> Iterator[tuple[Any, str]]:
+    """The app on the generated catalog against the fakes, served by waitress on a free port:
+    (app, base URL). `overrides` are config sections, e.g. `web={"booth": True}`. For scripts
+    and benchmarks; tests use `make_web_config` and `dash_duo`."""
+    catalog = build_catalog(tmp / "catalog")
+    ai, overlay = fake_ai(), overlay_png()
+    explainer = FakeExplainer(ai, lambda photo, label: (overlay, [[0.0]]))
+    with ServerThread(FakeServing(ai).app) as serving, ServerThread(explainer.app) as explain:
+        config = make_config(tmp, catalog, serving.url, explain.url).with_overrides(overrides)
+        app = create_app(config)
+        port = free_port()
+        server = waitress.create_server(app.server, host="127.0.0.1", port=port, threads=8)
+        threading.Thread(target=server.run, daemon=True).start()
+        try:
+            yield app, f"http://127.0.0.1:{port}"
+        finally:
+            server.close()
+
+
+REDIS_PATTERNS = ("cargame*", "LIMITS*")  # games, media, sessions; Flask-Limiter's counters
+
+
+@pytest.fixture
+def scaled_stack(
+    make_web_config: Callable[..., Config], redis_url: str, postgres_schema_url: str
+) -> Iterator[Callable[..., Config]]:
+    """A config factory for PostgreSQL + Redis, as production runs; the Redis keys the test
+    added are deleted after it."""
+    connection = redis.Redis.from_url(redis_url)
+    before = {key for pattern in REDIS_PATTERNS for key in connection.scan_iter(pattern)}
+
+    def build(**web: Any) -> Config:
+        config = make_web_config(**{"session_backend": "redis", "redis_url": redis_url, **web})
+        return config.with_overrides({"database": {"url": postgres_schema_url}})
+
+    try:
+        yield build
+    finally:
+        after = {key for pattern in REDIS_PATTERNS for key in connection.scan_iter(pattern)}
+        if after - before:
+            connection.delete(*(after - before))
+        connection.close()
+
+
+@dataclass
+class Live:
+    """A running app: its config, the Dash app and the base URL."""
+
+    config: Config
+    app: Any
+    url: str
+
+    def player(self) -> DashClient:
+        """A new browser (its own cookie jar) talking to the server over HTTP."""
+        return DashClient(self.app, base_url=self.url)
+
+
+@pytest.fixture
+def live_server() -> Iterator[Callable[[Config], Live]]:
+    """`live_server(config)`: the app under waitress (the embedded server) on a free local
+    port, stopped after the test."""
+    running: list[tuple[Any, threading.Event, threading.Thread]] = []
+
+    def start(config: Config) -> Live:
+        app = create_app(config)
+        server = waitress.create_server(
+            app.server,
+            host="127.0.0.1",
+            port=0,
+            asyncore_loop_timeout=0.05,  # notice the shutdown quickly
+            **waitress_options(config),
+        )
+        stopping = threading.Event()
+
+        def run() -> None:
+            try:
+                server.run()
+            except (OSError, ValueError):  # the socket closed under the loop at shutdown
+                if not stopping.is_set():
+                    raise
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        running.append((server, stopping, thread))
+        return Live(config, app, f"http://127.0.0.1:{server.effective_port}")
+
+    yield start
+    for server, stopping, thread in running:
+        stopping.set()
+        server.task_dispatcher.shutdown()
+        server.close()
+        thread.join(5)

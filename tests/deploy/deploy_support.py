@@ -21,7 +21,6 @@ import pytest
 from support import REPO_ROOT, REQUIRE_SERVICES
 
 DEPLOY = REPO_ROOT / "deploy"
-REDIS_PATTERNS = ("cargame*", "LIMITS*")  # what cargame and Flask-Limiter keep in Redis
 
 
 def load_deploy_module(name: str, path: Path) -> ModuleType:

@@ -32,10 +32,11 @@ import pytest
 import redis
 from browser import BROWSER_TIMEOUT, chromium_options, click, guess_with_tiles, start
 from dash.testing.browser import Browser
-from deploy_support import DEPLOY, REDIS_PATTERNS, load_deploy_module, require_program
+from deploy_support import DEPLOY, load_deploy_module, require_program
 from sqlalchemy import create_engine, text
 from support import free_port, require_service
 from support_models import TinyExport, build_shapes_catalog
+from support_web import REDIS_PATTERNS
 
 from cargame.web import ids
 

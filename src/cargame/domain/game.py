@@ -189,27 +189,27 @@ class GameData:
             raise GameError(f"cannot guess in the {self.stage} stage")
         if label not in self.labels:
             raise GameError(f"unknown car: {label!r}")
-        game_round = self.current_round
-        game_round.guess = label
-        game_round.guessed_at = now or utc_now()
-        self.stage = "result"
-        self.revision += 1
-        return game_round
+        return self._lock_in(label, timed_out=False, now=now)
 
     def seconds_left(self, now: datetime | None = None) -> float | None:
-        """Seconds left on the current round's timer (None: no timer, or not at a guess)."""
+        """Seconds left on the current round's timer, negative once it is up (None: no timer,
+        or not at a guess)."""
         shown = self.current_round.shown_at
         if self.round_seconds is None or self.stage != "attempt" or shown is None:
             return None
         elapsed = ((now or utc_now()) - shown).total_seconds()
-        return max(0.0, self.round_seconds - elapsed)
+        return self.round_seconds - elapsed
 
     def time_out(self, now: datetime | None = None) -> Round:
         """The timer ran out with no whole answer: the round is locked in empty, 0 points."""
         if self.stage != "attempt":
             raise GameError(f"cannot time out in the {self.stage} stage")
+        return self._lock_in(None, timed_out=True, now=now)
+
+    def _lock_in(self, label: str | None, timed_out: bool, now: datetime | None) -> Round:
         game_round = self.current_round
-        game_round.timed_out = True
+        game_round.guess = label
+        game_round.timed_out = timed_out
         game_round.guessed_at = now or utc_now()
         self.stage = "result"
         self.revision += 1

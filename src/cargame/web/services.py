@@ -24,7 +24,7 @@ from cargame.booth.names import NicknameError
 from cargame.clients.serving import ServingError
 from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError, make_label, split_label
-from cargame.domain.game import GameData, GameError, utc_now
+from cargame.domain.game import GameData, GameError
 from cargame.web import booth_board, booth_kiosk, opponents, share, state
 from cargame.web.media import media_url
 from cargame.web.runtime import runtime
@@ -148,7 +148,7 @@ def lock_in(
     if moved is not None or game is None:
         return moved or Move(href=EXPIRED)
     left = game.seconds_left()
-    overdue = left is not None and left <= 0 and _overdue(game) > TIMER_GRACE_SECONDS
+    overdue = left is not None and left < -TIMER_GRACE_SECONDS
     missing = _missing(make, model)
     if overdue or (timed_out and left is not None and left <= TIMER_GRACE_SECONDS and missing):
         answered = game.time_out()
@@ -167,14 +167,6 @@ def lock_in(
     if stored.decided:
         _record("finished game", game_records.game_decided, stored, mode)
     return Move(stored, stored.expected_path)
-
-
-def _overdue(game: GameData) -> float:
-    """Seconds past the current round's time limit."""
-    shown = game.current_round.shown_at
-    if shown is None or game.round_seconds is None:
-        return 0.0
-    return (utc_now() - shown).total_seconds() - game.round_seconds
 
 
 def timer_on() -> bool:

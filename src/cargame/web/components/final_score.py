@@ -152,8 +152,8 @@ def round_card(number, answer):
                 [
                     html.Div(f"Round {number}", className="small text-body-secondary"),
                     html.Div(display_name(answer["truth"]), className="fw-semibold mb-2"),
-                    _guess_line("You", answer["guess"], answer["player_points"]),
-                    _guess_line("AI", answer["ai_guess"], answer["ai_points"]),
+                    guess_line("You", answer["guess"], answer["player_points"]),
+                    guess_line("AI", answer["ai_guess"], answer["ai_points"]),
                 ],
                 className="p-3",
             ),
@@ -162,7 +162,8 @@ def round_card(number, answer):
     )
 
 
-def _guess_line(who, label, points):
+def guess_line(who, label, points):
+    """One player's answer of a round with its points (the final page, past games)."""
     return html.Div(
         [
             html.Span(f"{who}: ", className="text-body-secondary"),

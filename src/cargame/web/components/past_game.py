@@ -10,7 +10,7 @@ from dash import html
 
 from cargame.accounts.game_history import PastGame, PastRound
 from cargame.domain.catalog import display_name
-from cargame.web.components import widgets as ui
+from cargame.web.components.final_score import guess_line
 from cargame.web.components.player_record import when
 
 HEADLINES = {"player": "You beat the AI", "ai": "The AI won", "draw": "A draw"}
@@ -77,23 +77,11 @@ def round_card(played: PastRound, photo_url: str | None):
                 [
                     html.Div(f"Round {played.number}", className="small text-body-secondary"),
                     html.Div(truth, className="fw-semibold mb-2"),
-                    _guess_line("You", played.guess, played.player_points),
-                    _guess_line("AI", played.ai_guess, played.ai_points),
+                    guess_line("You", played.guess, played.player_points),
+                    guess_line("AI", played.ai_guess, played.ai_points),
                 ],
                 className="p-3",
             ),
         ],
         className="shadow-sm border-0 h-100 round-card",
-    )
-
-
-def _guess_line(who, label, points):
-    return html.Div(
-        [
-            html.Span(f"{who}: ", className="text-body-secondary"),
-            html.Span(ui.car_name(label), className="me-1"),
-            html.Div(ui.points_badge(points), className="mt-1"),
-        ],
-        className="small mb-2 round-guess",
-        **{"data-points": str(points), "data-who": who.lower()},
     )
