@@ -5,7 +5,9 @@ normalised by `catalog.images` and stored as `images/<image_id>.jpg`. One bad fi
 stops an import: it is listed in `report["skipped"]` with the reason. Near-duplicates (the same
 photo re-encoded or re-cropped, `catalog.duplicates`) are found across the whole catalog: copies
 with conflicting labels are all dropped, copies with one label all go to the same split; both are
-listed in `report["near_duplicates"]`. The catalog is built in a
+listed in `report["near_duplicates"]`. Each model's showroom reference is chosen from its
+training photos (`catalog.references`: sharp, big enough, typical) and summarised in
+`report["references"]`. The catalog is built in a
 staging folder next to `dest` and renamed into place, so a failed import leaves `dest` untouched.
 """
 
@@ -24,7 +26,7 @@ from typing import Any
 
 from cargame.domain import catalog as catalog_format
 from cargame.domain.catalog import Catalog, CatalogImage
-from model_service.catalog import duplicates, images
+from model_service.catalog import duplicates, images, references
 from model_service.catalog.sources import (
     CarConnectionName,
     CarConnectionNameError,
@@ -70,6 +72,7 @@ class ImportSettings:
     max_side: int
     max_pixels: int
     near_duplicate_distance: int = duplicates.NEAR_DUPLICATE_DISTANCE
+    reference_min_side: int = references.MIN_SIDE
 
     def check(self) -> None:
         """Raise ValueError on settings that cannot produce a usable catalog."""
@@ -148,6 +151,9 @@ def _build_catalog(
     catalog.report = _report(listing, skipped, dropped, catalog)
     catalog.report["settings"] = dataclasses.asdict(settings)
     catalog.report["near_duplicates"] = {"conflicting": conflicting, "same_label": same_label}
+    catalog.references, catalog.report["references"] = references.choose_references(
+        catalog, progress, settings.reference_min_side
+    )
     return catalog
 
 
@@ -344,6 +350,7 @@ def _summarise(report: dict[str, Any], progress: Callable[[str], None]) -> None:
     if near["same_label"]:
         progress(f"  {len(near['same_label'])} groups of same-label near-duplicates, each kept "
                  "in one split (see catalog.json)")  # fmt: skip
+    progress(references.summary(report["references"]))
     splits = ", ".join(f"{split} {count}" for split, count in report["splits"].items())
     progress(
         f"imported {report['images']} images in {report['classes']} classes "

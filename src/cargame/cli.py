@@ -53,6 +53,19 @@ def _data_import(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _data_references(args: argparse.Namespace, config: Config) -> int:
+    from cargame.domain.catalog import Catalog
+    from model_service.catalog import references
+
+    catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
+    catalog.references, catalog.report["references"] = references.choose_references(
+        catalog, progress, args.min_side or references.MIN_SIDE
+    )
+    catalog.save()  # rewrites the manifest too, so running web apps reload the catalog
+    print(references.summary(catalog.report["references"]))
+    return 0
+
+
 def _levels_of(args: argparse.Namespace, config: Config) -> Levels:
     """The `[levels]`, their servables named after `--name` when given."""
     if args.name:
@@ -200,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--out", required=True, help="catalog folder to write")
     imp.add_argument("--min-images", type=int, help="drop classes with fewer images")
     imp.set_defaults(handler=_data_import)
+    refs = data_commands.add_parser(
+        "references",
+        help="choose each model's showroom picture again (a sharp, typical training photo)",
+    )
+    refs.add_argument("--catalog", help="catalog folder; default [paths] catalog")
+    refs.add_argument("--min-side", type=int, help="smallest longest side in px (default 320)")
+    refs.set_defaults(handler=_data_references)
 
     train = commands.add_parser("train", help="train and export a model for TF Serving")
     train.add_argument("--catalog", help="catalog folder; default [paths] catalog")
