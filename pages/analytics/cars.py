@@ -54,10 +54,10 @@ def register_callbacks(app: DashProxy) -> None:
         *ui.FILTER_INPUTS,
         Input(PRESET, "value"),
     )
-    def show(start, end, modes, versions, makes, preset):
+    def show(start, end, modes, versions, makes, levels, preset):
         preset = preset if preset in cars.PRESETS else "all"
         try:
-            filters = analytics.filters_from(start, end, modes, versions, makes)
+            filters = analytics.filters_from(start, end, modes, versions, makes, levels)
             stats = analytics.view(cars.car_stats, filters, preset)
             # An empty preset says so only when the range has rounds at all.
             any_rounds = bool(stats) or bool(analytics.view(cars.car_stats, filters))

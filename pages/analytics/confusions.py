@@ -82,10 +82,10 @@ def register_callbacks(app: DashProxy) -> None:
         *ui.FILTER_INPUTS,
         Input(WHO, "value"),
     )
-    def show(start, end, modes, versions, makes, who):
+    def show(start, end, modes, versions, makes, levels, who):
         who = _who(who)
         try:
-            filters = analytics.filters_from(start, end, modes, versions, makes)
+            filters = analytics.filters_from(start, end, modes, versions, makes, levels)
             matrix = analytics.view(confusions.make_matrix, filters, who)
             pairs = analytics.view(confusions.top_pairs, filters, who)
         except (analytics.FilterError, analytics.RecordsUnavailable) as error:
@@ -102,12 +102,12 @@ def register_callbacks(app: DashProxy) -> None:
     @app.callback(
         Output(MODELS, "figure"), *ui.FILTER_INPUTS, Input(WHO, "value"), Input(DRILL, "value")
     )
-    def drill(start, end, modes, versions, makes, who, make):
+    def drill(start, end, modes, versions, makes, levels, who, make):
         if not isinstance(make, str) or not make:
             return ui.blank_figure(PICK_MAKE)
         who = _who(who)
         try:
-            filters = analytics.filters_from(start, end, modes, versions, makes)
+            filters = analytics.filters_from(start, end, modes, versions, makes, levels)
             cells = analytics.view(confusions.model_matrix, filters, who, make)
         except (analytics.FilterError, analytics.RecordsUnavailable) as error:
             return ui.blank_figure(str(error))

@@ -61,9 +61,9 @@ def register_callbacks(app: DashProxy) -> None:
     @app.callback(
         Output(CSV, "href"), Output(PARQUET, "href"), Output(MESSAGE, "children"), *ui.FILTER_INPUTS
     )
-    def links(start, end, modes, versions, makes):
+    def links(start, end, modes, versions, makes, levels):
         try:
-            filters = analytics.filters_from(start, end, modes, versions, makes)
+            filters = analytics.filters_from(start, end, modes, versions, makes, levels)
         except analytics.FilterError as error:
             return None, None, ui.problem(str(error))
         query = urlencode(filters.to_args())

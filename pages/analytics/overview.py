@@ -38,7 +38,7 @@ def layout(**_query: str) -> html.Div:
                 id=GROUP,
                 options=[
                     {"label": "by mode", "value": "mode"},
-                    {"label": "by model version", "value": "model_version"},
+                    {"label": "by model (level and version)", "value": "model_version"},
                 ],
                 value="mode",
                 inline=True,

@@ -196,3 +196,36 @@ def test_games_from_before_the_levels_were_played_against_the_expert(database_ur
         count = connection.execute(text("SELECT count(*) FROM games")).scalar_one()
     engine.dispose()
     assert "level" not in columns and count == 2
+
+
+def test_rounds_carry_their_games_level(database_url: str) -> None:
+    """Migration 0007 copies each game's level onto its rounds; new rounds get it on insert.
+    The levels are separate servables whose version numbers coincide, so analytics must be able
+    to tell them apart from the rounds alone."""
+    migrations.upgrade(database_url, "0006")
+    engine = create_db_engine(database_url)
+    insert_game = (
+        "INSERT INTO games (id, mode, model_name, level, model_version, started_at,"
+        " player_score, ai_score) VALUES (:id, 'solo', :servable, :level, 1, '2026-12-01', 0, 0)"
+    )
+    insert_round = (
+        "INSERT INTO rounds (game_id, round_number, image_id, truth, truth_make, ai_top5,"
+        " ai_top5_hit, player_points, ai_points, heatmap_shown, truth_heatmap_shown,"
+        " after_truth_heatmap, mode, model_version, game_day) VALUES (:id, 1, 'i', 'Audi/A4',"
+        " 'Audi', '[]', false, 0, 0, false, false, false, 'solo', 1, '2026-12-01')"
+    )
+    with engine.begin() as connection:
+        for game, servable, level in (("r", "cars-rookie", "rookie"), ("x", "cars", "expert")):
+            facts = {"id": game, "servable": servable, "level": level}
+            connection.execute(text(insert_game), facts)
+            connection.execute(text(insert_round), {"id": game})
+    migrations.upgrade(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT game_id, level FROM rounds ORDER BY game_id"))
+        assert [tuple(row) for row in rows] == [("r", "rookie"), ("x", "expert")]
+    migrations.downgrade(database_url, "0006")
+    with engine.connect() as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("rounds")}
+        count = connection.execute(text("SELECT count(*) FROM rounds")).scalar_one()
+    engine.dispose()
+    assert "level" not in columns and count == 2

@@ -87,13 +87,14 @@ def test_deleting_a_game_deletes_its_rounds_and_a_user_leaves_games_anonymous(
         assert session.scalars(select(Game.user_id)).all() == [None]
 
 
-def test_rounds_carry_their_games_mode_version_and_utc_start_day(
+def test_rounds_carry_their_games_mode_level_version_and_utc_start_day(
     sessions: sessionmaker[Session], make_game: Callable[..., GameData]
 ) -> None:
     """The analytics filters read these copies instead of joining games, whoever stores the
     round (the game log, or a round added on its own); the day is the UTC one."""
     evening_in_new_york = datetime(2026, 3, 1, 22, 30, tzinfo=timezone(timedelta(hours=-5)))
     game = make_game(finished_at=evening_in_new_york)
+    game.level = "rookie"
     with sessions() as session:
         game_log.record_finished_game(session, game, None, "booth")
         extra = {"image_id": "extra", "truth": "Audi/A4", "ai_top5": [], "player_points": 0}
@@ -101,10 +102,10 @@ def test_rounds_carry_their_games_mode_version_and_utc_start_day(
         session.commit()
     with sessions() as session:
         copies = session.execute(
-            select(GameRound.mode, GameRound.model_version, GameRound.game_day)
+            select(GameRound.mode, GameRound.level, GameRound.model_version, GameRound.game_day)
         ).all()
     assert len(copies) == len(game.rounds) + 1
-    assert set(copies) == {("booth", 3, date(2026, 3, 2))}
+    assert set(copies) == {("booth", "rookie", 3, date(2026, 3, 2))}
 
 
 def test_winner_must_be_player_ai_or_draw(

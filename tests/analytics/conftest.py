@@ -29,6 +29,7 @@ NO_FILTERS = {
     f"{filters_ui.MODE}.value": None,
     f"{filters_ui.VERSION}.value": None,
     f"{filters_ui.MAKE}.value": None,
+    f"{filters_ui.LEVEL}.value": None,
 }
 
 

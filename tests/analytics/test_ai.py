@@ -57,10 +57,21 @@ def test_accuracy_and_top5_per_version(sessions: sessionmaker[Session]) -> None:
         rows = model_quality.versions(session, Filters())
         booth = model_quality.versions(session, Filters(modes=("booth",)))
         second = model_quality.calibration(session, Filters(model_versions=(2,)))
+        # The levels are separate servables whose versions coincide: never one row.
+        add_game(session, "d", [_ai(0.3, False)] * 2, model_version=2, level="rookie")
+        add_game(session, "e", [_ai(0.8, True, True)], model_version=2, level="expert")
+        by_level = model_quality.versions(session, Filters(model_versions=(2,)))
+        rookie = model_quality.versions(session, Filters(levels=("rookie",)))
     assert [(r.version, r.rounds, r.exact, r.make, r.top5) for r in rows] == [
         ("v1", 3, 1, 2, 2),
         ("v2", 3, 2, 2, 2),
     ]
+    assert [(r.version, r.rounds, r.exact) for r in by_level] == [
+        ("Expert v2", 1, 1),
+        ("Rookie v2", 2, 0),
+        ("v2", 3, 2),  # games recorded without a level
+    ]
+    assert [(r.version, r.rounds) for r in rookie] == [("Rookie v2", 2)]
     assert rows[0].rate(rows[0].make) == pytest.approx((2 / 3, *wilson(2, 3)))
     total = model_quality.overall(rows)
     assert (total.rounds, total.exact, total.make, total.top5) == (6, 3, 4, 4)
@@ -96,7 +107,7 @@ def test_the_ai_view_matches_the_rounds_played(analytics_app: Analytics) -> None
     assert "ECE" in reliability["layout"]["title"]["text"]
     versions = figures["analytics-ai-versions"]["figure"]
     assert [trace["name"] for trace in versions["data"]] == ["Exact model", "Right make"]
-    assert versions["data"][0]["x"] == ["v3"]
+    assert versions["data"][0]["x"] == ["Pro v3"]  # the default level's servable, version 3
     assert versions["data"][0]["y"] == pytest.approx([exact / 13])
     assert versions["data"][1]["y"] == pytest.approx([sum(r.ai_points >= 1 for r in rounds) / 13])
     assert versions["data"][0]["error_y"]["array"][0] > 0
@@ -120,6 +131,7 @@ def test_filters_narrow_the_ai_view(analytics_app: Analytics) -> None:
     for changes in (
         {f"{filters_ui.MODE}.value": ["booth"]},
         {f"{filters_ui.DATES}.start_date": later},
+        {f"{filters_ui.LEVEL}.value": ["rookie"]},  # every game here was played against Pro
     ):
         empty = _ai_view(analytics_app.analyst, **changes)
         assert "No games in this range" in json.dumps(empty[SUMMARY]["children"])

@@ -65,6 +65,10 @@ def test_filters_apply_to_the_export(analytics_app: Analytics) -> None:
     assert _csv(analytics_app.analyst, "?mode=booth") == []
     audi = _csv(analytics_app.analyst, "?make=Audi")
     assert audi and all(row["truth_make"] == "Audi" for row in audi)
+    assert _csv(analytics_app.analyst, "?level=rookie") == []  # every game here: Pro
+    assert len(_csv(analytics_app.analyst, "?level=pro&level=rookie")) == len(
+        _csv(analytics_app.analyst, "")
+    )
     bad = analytics_app.analyst.http.get("/analytics/export.csv?start=soon")
     assert bad.status_code == 400 and "date" in bad.get_json()["error"]
 
@@ -93,10 +97,11 @@ def test_the_export_page_links_follow_the_filters(analytics_app: Analytics) -> N
             f"{filters_ui.MODE}.value": ["booth"],
             f"{filters_ui.VERSION}.value": None,
             f"{filters_ui.MAKE}.value": ["Audi", "BMW"],
+            f"{filters_ui.LEVEL}.value": ["pro"],
         },
         output="analytics-export-csv",
     )
     assert links["analytics-export-csv"]["href"] == (
-        "/analytics/export.csv?start=2026-12-01&mode=booth&make=Audi&make=BMW"
+        "/analytics/export.csv?start=2026-12-01&mode=booth&make=Audi&make=BMW&level=pro"
     )
     assert links["analytics-export-parquet"]["href"].startswith("/analytics/export.parquet?")

@@ -59,13 +59,16 @@ def test_the_end_day_is_included_to_its_last_microsecond(sessions: sessionmaker[
 
 def test_filter_options_list_what_occurs(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
-        assert filter_options(session) == FilterOptions([], [], None, None)
+        assert filter_options(session) == FilterOptions([], [], [], None, None)
         add_game(session, "a", [{"truth": "Volvo/V60", "truth_make": "Volvo"}], model_version=3)
-        add_game(session, "b", [{}, {"truth": "?", "truth_make": ""}], started_at=LATER)
+        add_game(
+            session, "b", [{}, {"truth": "?", "truth_make": ""}], started_at=LATER, level="pro"
+        )
         add_game(session, "c", [], model_version=None)
         assert filter_options(session) == FilterOptions(
             model_versions=[1, 3],
             makes=["Audi", "Volvo"],
+            levels=["pro"],
             first_day=DAY.date(),
             last_day=LATER.date(),
         )

@@ -31,7 +31,7 @@ STATUSES = ("started", "finished", "abandoned")
 USERNAME_MAX_LENGTH = 32
 LABEL_MAX_LENGTH = 200  # "Make/Model" labels; Stanford Cars' longest is under 60 characters
 # The game's facts each round carries for the analytics filters (see GameRound).
-FILTERED = ("game_day", "mode", "model_version")
+FILTERED = ("game_day", "mode", "model_version", "level")
 LEVEL_MAX_LENGTH = 16  # opponent level names (cargame.domain.levels.NAME_PATTERN)
 BOOTH_NAME_MAX_LENGTH = 24  # a 16-character nickname plus a " 2"-style suffix, with room
 
@@ -195,6 +195,7 @@ class GameRound(Base):
             "model_version",
             "truth_make",
             postgresql_include=[
+                "level",
                 "round_number",
                 "after_truth_heatmap",
                 "seconds",
@@ -225,9 +226,10 @@ class GameRound(Base):
     truth_heatmap_shown: Mapped[bool] = mapped_column(default=False)  # "should have looked"
     after_truth_heatmap: Mapped[bool] = mapped_column(default=False)  # opened in an earlier round
     # Copied from the game whenever a round is inserted (_carry_game_facts; a game's mode,
-    # version and start never change), so the analytics filters need no join to games.
+    # level, version and start never change), so the analytics filters need no join to games.
     mode: Mapped[str] = mapped_column(String(16))
     model_version: Mapped[int | None]
+    level: Mapped[str | None] = mapped_column(String(LEVEL_MAX_LENGTH))  # the opponent's
     game_day: Mapped[date] = mapped_column(Date)  # the UTC day the game started
 
     game: Mapped[Game] = relationship(back_populates="rounds")
@@ -237,14 +239,17 @@ class GameRound(Base):
 def _carry_game_facts(
     _mapper: Mapper[GameRound], connection: Connection, round_: GameRound
 ) -> None:
-    """Copy the game's mode, model version and UTC start day onto a round being inserted, so
-    that no writer (the game log, an import, a test) can leave them out or get them wrong."""
+    """Copy the game's mode, level, model version and UTC start day onto a round being
+    inserted, so that no writer (the game log, an import, a test) can leave them out or get them
+    wrong."""
     facts = connection.execute(
-        select(Game.mode, Game.model_version, Game.started_at).where(Game.id == round_.game_id)
+        select(Game.mode, Game.level, Game.model_version, Game.started_at).where(
+            Game.id == round_.game_id
+        )
     ).one_or_none()
     if facts is None:
         return  # no such game: the foreign key refuses the round
-    round_.mode, round_.model_version = facts.mode, facts.model_version
+    round_.mode, round_.level, round_.model_version = facts.mode, facts.level, facts.model_version
     round_.game_day = facts.started_at.astimezone(UTC).date()
 
 

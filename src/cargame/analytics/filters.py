@@ -1,4 +1,4 @@
-"""The filters every analytics view shares: date range, mode, model version, make."""
+"""The filters every analytics view shares: date range, mode, model version, make, level."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Filters:
     modes: tuple[str, ...] = ()
     model_versions: tuple[int, ...] = ()
     makes: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()  # the opponent levels (rookie, pro, expert, ...)
 
     @classmethod
     def from_values(
@@ -39,6 +40,7 @@ class Filters:
         modes: object = None,
         model_versions: object = None,
         makes: object = None,
+        levels: object = None,
     ) -> Filters:
         """From the filter bar's values (ISO date strings, lists); raises FilterError."""
         first, last = _day(start, "start"), _day(end, "end")
@@ -52,18 +54,20 @@ class Filters:
             versions = tuple(int(value) for value in _choices(model_versions, "model version"))
         except ValueError as error:
             raise FilterError("model versions are whole numbers") from error
-        return cls(first, last, chosen_modes, versions, _choices(makes, "make"))
+        chosen_levels = _choices(levels, "level")
+        return cls(first, last, chosen_modes, versions, _choices(makes, "make"), chosen_levels)
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> Filters:
         """From an export URL's query string: `start`, `end`, and repeated `mode`, `version`,
-        `make` (a werkzeug MultiDict, or a plain dict of lists)."""
+        `make`, `level` (a werkzeug MultiDict, or a plain dict of lists)."""
         return cls.from_values(
             args.get("start"),
             args.get("end"),
             _many(args, "mode"),
             _many(args, "version"),
             _many(args, "make"),
+            _many(args, "level"),
         )
 
     def to_args(self) -> list[tuple[str, str]]:
@@ -72,7 +76,8 @@ class Filters:
         pairs += [("end", str(self.end))] if self.end else []
         pairs += [("mode", mode) for mode in self.modes]
         pairs += [("version", str(version)) for version in self.model_versions]
-        return pairs + [("make", make) for make in self.makes]
+        pairs += [("make", make) for make in self.makes]
+        return pairs + [("level", level) for level in self.levels]
 
     def on_games(self, query: Query) -> Query:
         """`query` (which selects from or joins `games`) restricted to these filters."""
@@ -84,6 +89,8 @@ class Filters:
             query = query.where(Game.mode.in_(self.modes))
         if self.model_versions:
             query = query.where(Game.model_version.in_(self.model_versions))
+        if self.levels:
+            query = query.where(Game.level.in_(self.levels))
         if self.makes:
             # A game counts for a make when one of its rounds showed that make.
             shown = select(GameRound.game_id).where(GameRound.truth_make.in_(self.makes))
@@ -92,7 +99,7 @@ class Filters:
 
     def on_rounds(self, query: Query) -> Query:
         """`query` (which selects from rounds) restricted to these filters. Each round carries
-        its game's mode, model version and start day, so no join to games is needed."""
+        its game's mode, level, model version and start day, so no join to games is needed."""
         if self.start:
             query = query.where(GameRound.game_day >= self.start)
         if self.end:
@@ -101,6 +108,8 @@ class Filters:
             query = query.where(GameRound.mode.in_(self.modes))
         if self.model_versions:
             query = query.where(GameRound.model_version.in_(self.model_versions))
+        if self.levels:
+            query = query.where(GameRound.level.in_(self.levels))
         if self.makes:
             query = query.where(GameRound.truth_make.in_(self.makes))
         return query

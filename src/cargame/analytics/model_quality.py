@@ -1,4 +1,5 @@
-"""The AI's quality: calibration of its top-1 confidence, accuracy and top-5 hits per version."""
+"""The AI's quality: calibration of its top-1 confidence, accuracy and top-5 hits per model
+(opponent level and version: the levels are separate servables whose versions coincide)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ BINS = 10  # equal-width confidence bins: [0, 0.1), [0.1, 0.2), ..., [0.9, 1.0]
 
 @dataclass(frozen=True)
 class VersionQuality:
-    """The AI's answers under one model version: exact and right-make hits, top-5 hits."""
+    """The AI's answers under one model (level and version): exact and right-make hits, top-5
+    hits. `version` names it on the charts, e.g. "Expert v3"."""
 
     version: str
     rounds: int
@@ -71,10 +73,12 @@ def calibration(session: Session, filters: Filters) -> list[CalibrationBin]:
 
 
 def versions(session: Session, filters: Filters) -> list[VersionQuality]:
-    """Per model version: rounds, the AI's exact and right-make hits and its top-5 hits."""
+    """Per model (level and version): rounds, the AI's exact and right-make hits and its top-5
+    hits; ordered by version, then level."""
     version = cast(GameRound.model_version, Integer)
     query = (
         select(
+            GameRound.level,
             version,
             func.count(),
             _count(GameRound.ai_points >= 2),
@@ -82,12 +86,13 @@ def versions(session: Session, filters: Filters) -> list[VersionQuality]:
             _count(GameRound.ai_top5_hit.is_(True)),
         )
         .select_from(GameRound)
-        .group_by(version)
-        .order_by(version.is_(None), version)  # unknown version last, on every database
+        .group_by(GameRound.level, version)
+        # unknown versions and levels last, on every database
+        .order_by(version.is_(None), version, GameRound.level.is_(None), GameRound.level)
     )
     rows = session.execute(filters.on_rounds(query)).all()
     return [
-        VersionQuality(_version_name(row[0]), *(int(value or 0) for value in row[1:]))
+        VersionQuality(model_name(row[0], row[1]), *(int(value or 0) for value in row[2:]))
         for row in rows
     ]
 
@@ -103,5 +108,9 @@ def overall(rows: list[VersionQuality]) -> VersionQuality:
     )
 
 
-def _version_name(value: object) -> str:
-    return f"v{value}" if value is not None else "unknown version"
+def model_name(level: str | None, version: object) -> str:
+    """ "Expert v3"; "v3" without a level; "Expert, unknown version" without a version."""
+    named = level.capitalize() if level else ""
+    if version is None:
+        return f"{named}, unknown version" if named else "unknown version"
+    return f"{named} v{version}" if named else f"v{version}"

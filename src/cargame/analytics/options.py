@@ -1,4 +1,4 @@
-"""What the filters can offer: the model versions, makes and dates that occur in the data."""
+"""What the filters can offer: the model versions, levels, makes and dates in the data."""
 
 from __future__ import annotations
 
@@ -18,22 +18,25 @@ class FilterOptions:
 
     model_versions: list[int]
     makes: list[str]
+    levels: list[str]
     first_day: date | None
     last_day: date | None
 
 
 def filter_options(session: Session) -> FilterOptions:
-    """Distinct model versions and makes, and the first and last day with a game."""
+    """Distinct model versions, makes and levels, and the first and last day with a game."""
     versions = session.scalars(
         select(Game.model_version).where(Game.model_version.is_not(None)).distinct()
     )
     makes = _makes(session)
+    levels = session.scalars(select(Game.level).where(Game.level.is_not(None)).distinct())
     first, last = session.execute(
         select(func.date(func.min(Game.started_at)), func.date(func.max(Game.started_at)))
     ).one()
     return FilterOptions(
         model_versions=sorted(int(version) for version in versions),
         makes=sorted(make for make in makes if make),
+        levels=sorted(levels),
         first_day=as_date(first) if first else None,
         last_day=as_date(last) if last else None,
     )

@@ -1,5 +1,5 @@
 """The overview: games started, finished and abandoned, players, who wins, per day; human and
-AI accuracy over time by mode or model version."""
+AI accuracy over time by mode or by model (opponent level and version)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cargame.accounts.models import Game, GameRound
 from cargame.analytics.filters import Filters
+from cargame.analytics.model_quality import model_name
 from cargame.analytics.stats import wilson
 
 GroupBy = Literal["mode", "model_version"]
@@ -98,11 +99,11 @@ def accuracy(session: Session, filters: Filters, by: GroupBy = "mode") -> list[A
     if filters.makes:
         return accuracy_from_rounds(session, filters, by)
     day = func.date(Game.started_at).label("day")
-    group = Game.mode if by == "mode" else cast(Game.model_version, Integer)
+    groups = _groups(by, Game.mode, Game.level, Game.model_version)
     query = (
         select(
             day,
-            group,
+            *groups,
             func.sum(Game.rounds_played),
             func.sum(Game.human_exact),
             func.sum(Game.human_make),
@@ -110,8 +111,8 @@ def accuracy(session: Session, filters: Filters, by: GroupBy = "mode") -> list[A
             func.sum(Game.ai_make),
         )
         .where(Game.rounds_played > 0)
-        .group_by(day, group)
-        .order_by(day, group)
+        .group_by(day, *groups)
+        .order_by(day, *groups)
     )
     return _accuracy_rows(session.execute(filters.on_games(query)).all(), by)
 
@@ -121,11 +122,11 @@ def accuracy_from_rounds(
 ) -> list[Accuracy]:
     """`accuracy` counted round by round (what a make filter needs)."""
     day = GameRound.game_day.label("day")
-    group = GameRound.mode if by == "mode" else cast(GameRound.model_version, Integer)
+    groups = _groups(by, GameRound.mode, GameRound.level, GameRound.model_version)
     query = (
         select(
             day,
-            group,
+            *groups,
             func.count(),
             _count(GameRound.player_points >= 2),
             _count(GameRound.player_points >= 1),
@@ -133,21 +134,26 @@ def accuracy_from_rounds(
             _count(GameRound.ai_points >= 1),
         )
         .select_from(GameRound)
-        .group_by(day, group)
-        .order_by(day, group)
+        .group_by(day, *groups)
+        .order_by(day, *groups)
     )
     return _accuracy_rows(session.execute(filters.on_rounds(query)).all(), by)
 
 
+def _groups(by: GroupBy, mode: Any, level: Any, version: Any) -> list[Any]:
+    """The group columns: the mode, or the model as its level and version (the levels are
+    separate servables whose version numbers coincide)."""
+    return [mode] if by == "mode" else [level, cast(version, Integer)]
+
+
 def _accuracy_rows(rows: Sequence[Row[Any]], by: GroupBy) -> list[Accuracy]:
-    """(day, group, rounds, human exact, human make, AI exact, AI make) rows as Accuracy."""
+    """(day, group column(s), rounds, human exact, human make, AI exact, AI make) rows."""
+    width = 1 if by == "mode" else 2
     return [
-        Accuracy(as_date(row[0]), _group_name(by, row[1]), *(int(v or 0) for v in row[2:]))
+        Accuracy(
+            as_date(row[0]),
+            str(row[1]) if by == "mode" else model_name(row[1], row[2]),
+            *(int(v or 0) for v in row[1 + width :]),
+        )
         for row in rows
     ]
-
-
-def _group_name(by: GroupBy, value: object) -> str:
-    if by == "mode":
-        return str(value)
-    return f"v{value}" if value is not None else "unknown version"

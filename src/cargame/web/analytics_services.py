@@ -39,7 +39,8 @@ __all__ = [
 
 
 def filters_from(*values: object) -> Filters:
-    """The filter bar's (start, end, modes, versions, makes) as Filters; raises FilterError."""
+    """The filter bar's (start, end, modes, versions, makes, levels) as Filters; raises
+    FilterError."""
     return Filters.from_values(*values)
 
 

@@ -44,11 +44,11 @@ def register_view(
     if extra_input is None:
 
         @app.callback(*outputs, *ui.FILTER_INPUTS)
-        def show(start, end, modes, versions, makes):
-            return answer((start, end, modes, versions, makes))
+        def show(start, end, modes, versions, makes, levels):
+            return answer((start, end, modes, versions, makes, levels))
 
     else:
 
         @app.callback(*outputs, *ui.FILTER_INPUTS, extra_input)
-        def show_with(start, end, modes, versions, makes, extra):
-            return answer((start, end, modes, versions, makes), extra)
+        def show_with(start, end, modes, versions, makes, levels, extra):
+            return answer((start, end, modes, versions, makes, levels), extra)

@@ -18,12 +18,14 @@ DATES = component_id("analytics", "dates")
 MODE = component_id("analytics", "mode")
 VERSION = component_id("analytics", "version")
 MAKE = component_id("analytics", "make")
+LEVEL = component_id("analytics", "level")
 FILTER_INPUTS = [
     Input(DATES, "start_date"),
     Input(DATES, "end_date"),
     Input(MODE, "value"),
     Input(VERSION, "value"),
     Input(MAKE, "value"),
+    Input(LEVEL, "value"),
 ]
 SECTIONS = [
     ("/analytics", "Overview"),
@@ -67,7 +69,7 @@ def sections(active: str) -> Component:
 
 
 def filter_bar(options: FilterOptions) -> Component:
-    """Date range, mode, model version and make; empty means all."""
+    """Date range, mode, opponent level, model version and make; empty means all."""
     keep = {"persistence": True, "persistence_type": "session"}
     return dbc.Card(
         dbc.CardBody(
@@ -84,10 +86,16 @@ def filter_bar(options: FilterOptions) -> Component:
                             **keep,
                         ),
                     ),
-                    _labelled("Mode", _choice(MODE, [(mode, mode) for mode in MODES], keep)),
+                    _labelled("Mode", _choice(MODE, [(mode, mode) for mode in MODES], keep), lg=2),
+                    _labelled(
+                        "Opponent",
+                        _choice(LEVEL, [(v, v.capitalize()) for v in options.levels], keep),
+                        lg=2,
+                    ),
                     _labelled(
                         "Model version",
                         _choice(VERSION, [(v, f"v{v}") for v in options.model_versions], keep),
+                        lg=2,
                     ),
                     _labelled("Make", _choice(MAKE, [(m, m) for m in options.makes], keep)),
                 ],
@@ -98,8 +106,8 @@ def filter_bar(options: FilterOptions) -> Component:
     )
 
 
-def _labelled(label: str, control: Component) -> Component:
-    return dbc.Col([dbc.Label(label, className="small fw-semibold"), control], md=6, lg=3)
+def _labelled(label: str, control: Component, lg: int = 3) -> Component:
+    return dbc.Col([dbc.Label(label, className="small fw-semibold"), control], md=6, lg=lg)
 
 
 def _choice(component: str, options: list[tuple[Any, str]], keep: dict[str, Any]) -> Component:

@@ -70,7 +70,7 @@ def winners_figure(days: list[overview.Day]) -> dict:
 def accuracy_figure(rows: list[overview.Accuracy]) -> dict:
     """Exact-model accuracy per day with 95 % Wilson intervals, human vs AI, per group."""
     data = []
-    # Versions in number order (v2 before v10), modes by name, the unknown version last.
+    # Models by version number (v2 before v10), then level; modes by name; unknown last.
     for group in sorted({row.group for row in rows}, key=_group_order):
         mine = [row for row in rows if row.group == group]
         x = [str(row.day) for row in mine]
@@ -105,7 +105,8 @@ def accuracy_figure(rows: list[overview.Accuracy]) -> dict:
 
 
 def _group_order(group: str) -> tuple[int, int, str]:
-    number = group[1:]
-    if group.startswith("v") and number.isdigit():
-        return (0, int(number), group)
-    return (1 if group == "unknown version" else 0, 0, group)
+    """ "Pro v2" and "v2" by number, then name; "... unknown version" last."""
+    level, _, number = group.rpartition("v")
+    if number.isdigit() and level in ("", level.rstrip() + " "):
+        return (0, int(number), level)
+    return (1 if group.endswith("unknown version") else 0, 0, group)
