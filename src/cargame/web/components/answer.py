@@ -5,18 +5,16 @@ Built from `GameData.public_view()["round"]` after the guess is locked in.
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from cargame.domain.catalog import display_name
 from cargame.web import ids
+from cargame.web.components import top5_chart
 from cargame.web.components import widgets as ui
 from cargame.web.media import media_url
 
 SHOWN, HIDDEN = "heatmap-panel", "heatmap-panel d-none"
-TRUTH_BAR, OTHER_BAR = "#1f7a6d", "#8d99a6"
 
 
 HEADLINES = {
@@ -207,7 +205,8 @@ def legend_card():
 
 
 def chart_card(answer):
-    predictions = answer["ai_top5"]
+    predictions, truth = answer["ai_top5"], answer["truth"]
+    guess = None if answer.get("timed_out") else answer["guess"]
     return dbc.Card(
         [
             dbc.CardHeader(html.H2("The AI's top five", className="h6 mb-0")),
@@ -215,61 +214,20 @@ def chart_card(answer):
                 [
                     dcc.Graph(
                         id=ids.RESULT_CHART,
-                        figure=top5_figure(predictions, answer["truth"]),
+                        figure=top5_chart.figure(predictions, truth, guess),
                         config={"displayModeBar": False, "responsive": True},
-                        style={"height": "260px"},
+                        style={"height": f"{top5_chart.height_px(predictions, truth, guess)}px"},
                     ),
                     html.Ol(
-                        [
-                            html.Li(f"{display_name(p['label'])}: {p['probability']:.0%}")
-                            for p in predictions
-                        ],
+                        [html.Li(line) for line in top5_chart.spoken(predictions, truth, guess)],
                         className="visually-hidden",
                     ),
-                    html.P(_chart_note(predictions, answer["truth"]), className="small mb-0"),
+                    *[
+                        html.P(note, className="small mb-1")
+                        for note in top5_chart.notes(predictions, truth, guess)
+                    ],
                 ]
             ),
         ],
         className="shadow-sm border-0 h-100",
     )
-
-
-def _chart_note(predictions, truth):
-    if any(p["label"] == truth for p in predictions):
-        return "✓ and a hatched bar mark the true car."
-    return f"The true car, {display_name(truth)}, is not among the AI's top five."
-
-
-def top5_figure(predictions: list[dict[str, Any]], truth: str) -> dict[str, Any]:
-    """Horizontal bars, most likely on top; the true car is named with ✓ and hatched.
-
-    A plain figure dict: no plotly template travels with it, which keeps the page payload small.
-    """
-    labels = [str(p["label"]) for p in predictions][::-1]
-    values = [float(p["probability"]) for p in predictions][::-1]
-    bar = {
-        "type": "bar",
-        "orientation": "h",
-        "x": values,
-        "y": [("✓ " if label == truth else "") + display_name(label) for label in labels],
-        "text": [f"{value:.0%}" for value in values],
-        "textposition": "outside",
-        "cliponaxis": False,
-        "marker": {
-            "color": [TRUTH_BAR if label == truth else OTHER_BAR for label in labels],
-            "pattern": {"shape": ["/" if label == truth else "" for label in labels]},
-        },
-        "hovertemplate": "%{y}: %{x:.1%}<extra></extra>",
-    }
-    return {
-        "data": [bar],
-        "layout": {
-            "margin": {"l": 8, "r": 48, "t": 8, "b": 32},
-            "xaxis": {"range": [0, 1.12], "tickformat": ".0%", "gridcolor": "#e9ecef"},
-            "yaxis": {"automargin": True},
-            "plot_bgcolor": "rgba(0,0,0,0)",
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "font": {"size": 13, "family": "system-ui, sans-serif"},
-            "bargap": 0.35,
-        },
-    }
