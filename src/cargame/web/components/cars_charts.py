@@ -9,6 +9,7 @@ from dash import dash_table, html
 from dash.development.base_component import Component
 
 from cargame.analytics import cars
+from cargame.domain.catalog import display_name
 from cargame.web.car_examples import Example
 
 PERCENT = dash_table.FormatTemplate.percentage(0)
@@ -65,7 +66,7 @@ def rows(stats: list[cars.CarStats]) -> list[dict[str, Any]]:
     return [
         {
             "id": car.label,
-            "car": car.label.replace("/", " ", 1),
+            "car": display_name(car.label),
             "make": car.make,
             "shown": car.shown,
             "human": round(car.human_accuracy, 4),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cargame.analytics.confusions import NO_ANSWER, OTHER_MAKE, Cell, Who
+from cargame.domain.catalog import LABEL_SEPARATOR, display_name
 from cargame.web.components import analytics as ui
 
 WHO_LABELS = {"human": "Humans", "ai": "The AI"}
@@ -10,8 +11,8 @@ LAST_COLUMNS = (OTHER_MAKE, NO_ANSWER)  # after the real answers, in this order
 
 
 def name(label: str) -> str:
-    """`Make/Model` as people read it."""
-    return label.replace("/", " ", 1)
+    """`Make/Model` as people read it; a make or "no answer" as it is."""
+    return display_name(label) if LABEL_SEPARATOR in label else label
 
 
 def pairs_figure(pairs: list[Cell], who: Who) -> dict:
