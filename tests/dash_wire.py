@@ -4,10 +4,15 @@
 the given inputs and state, and keeps one cookie jar (one player). It talks to the app in
 process (Flask's test client), or over real sockets with `DashClient(app, base_url=...)` to a
 running server. `find_component` looks up a component in the serialised layouts the router returns.
+
+The protocol itself (`select_callback`, `callback_payload`, `callback_outputs`,
+`initial_callbacks`) is plain functions without an HTTP client, so the load test's simulated
+players (bench/locust/) speak it through Locust's client with the same code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from http.cookiejar import Cookie
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +20,8 @@ from urllib.parse import urlsplit
 import requests
 
 from cargame.domain.game import GameData
-from cargame.web import state
+
+ROUTER_OUTPUT = "_pages_content"  # Dash Pages' router renders the page into this component
 
 
 def find_component(tree: Any, component_id: str) -> dict[str, Any] | None:
@@ -31,6 +37,98 @@ def find_component(tree: Any, component_id: str) -> dict[str, Any] | None:
             if found is not None:
                 return found
     return None
+
+
+def iter_components(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every serialised component (with a `type`) in a layout JSON tree, depth first."""
+    if isinstance(tree, dict):
+        if "type" in tree:
+            yield tree
+        for value in tree.get("props", {}).values():
+            yield from iter_components(value)
+    elif isinstance(tree, list):
+        for child in tree:
+            yield from iter_components(child)
+
+
+def select_callback(
+    dependencies: list[dict[str, Any]], inputs: set[str], state: set[str], output: str = ""
+) -> dict[str, Any]:
+    """The one callback with exactly these `id.prop` inputs, whose state includes `state` and
+    whose outputs name `output` (needed where several callbacks share their inputs)."""
+    found = []
+    for spec in dependencies:
+        names = {f"{item['id']}.{item['property']}" for item in spec["inputs"]}
+        states = {f"{item['id']}.{item['property']}" for item in spec["state"]}
+        if names == inputs and state <= states and output in spec["output"]:
+            found.append(spec)
+    if len(found) != 1:
+        raise AssertionError(
+            f"{len(found)} callbacks with inputs {inputs}, state {state} and an "
+            f"output {output!r}: name the output to fire"
+        )
+    return found[0]
+
+
+def callback_payload(
+    spec: dict[str, Any],
+    inputs: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    changed: list[str] | None = None,
+) -> dict[str, Any]:
+    """The body of `POST /_dash-update-component` for one callback, as the renderer sends it:
+    every input and state by `id.prop` (missing ones as None); `changed` names the inputs that
+    triggered it (default: the first one given)."""
+    state = state or {}
+    described = [{"id": i, "property": p} for i, p in map(_split, _outputs(spec["output"]))]
+    return {
+        "output": spec["output"],
+        # The renderer sends a single output as an object, several as a list.
+        "outputs": described if spec["output"].startswith("..") else described[0],
+        "inputs": [_dependency(item, inputs) for item in spec["inputs"]],
+        "state": [_dependency(item, state) for item in spec["state"]],
+        "changedPropIds": list(inputs)[:1] if changed is None else changed,
+    }
+
+
+def callback_outputs(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A callback's JSON answer as {id: {prop: value}} (without the outputs' hash suffixes)."""
+    return {
+        key: {prop.split("@")[0]: value for prop, value in props.items()}
+        for key, props in body["response"].items()
+    }
+
+
+def initial_callbacks(
+    dependencies: list[dict[str, Any]], content: Any
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The server callbacks the renderer fires when `content` (a page the router returned)
+    appears, each with its input values from the layout: (spec, {id.prop: value}).
+
+    Those whose inputs all live in the new content and that either allow an initial call or
+    write an output outside it (`prevent_initial_call` only holds for outputs in the same new
+    content: the game store is in the shell, so the lock-in and "Next" callbacks fire with
+    nothing clicked and answer 204)."""
+    props = {
+        component["props"]["id"]: component["props"]
+        for component in iter_components(content)
+        if isinstance(component.get("props", {}).get("id"), str)
+    }
+    fired = []
+    for spec in dependencies:
+        if spec.get("clientside_function") or not spec["inputs"]:
+            continue
+        if not all(item["id"] in props for item in spec["inputs"]):
+            continue
+        outputs = [_split(item)[0] for item in _outputs(spec["output"])]
+        if spec.get("prevent_initial_call") and all(name in props for name in outputs):
+            continue
+        values = {
+            f"{item['id']}.{item['property']}": props[item["id"]].get(item["property"])
+            for item in spec["inputs"]
+        }
+        fired.append((spec, values))
+    return fired
 
 
 class DashClient:
@@ -49,27 +147,14 @@ class DashClient:
     ) -> dict[str, dict[str, Any]]:
         """Fire the callback with exactly these `id.prop` inputs (and, where several callbacks
         share them, the one whose outputs name `output`); returns {id: {prop: value}}."""
-        state = state or {}
-        spec = self._find(set(inputs), set(state), output)
-        outputs = [_split(item) for item in _outputs(spec["output"])]
-        described = [{"id": i, "property": p} for i, p in outputs]
-        payload = {
-            "output": spec["output"],
-            # The renderer sends a single output as an object, several as a list.
-            "outputs": described if spec["output"].startswith("..") else described[0],
-            "inputs": [_dependency(item, inputs) for item in spec["inputs"]],
-            "state": [_dependency(item, state) for item in spec["state"]],
-            "changedPropIds": list(inputs)[:1],
-        }
+        spec = self._find(set(inputs), set(state or {}), output)
+        payload = callback_payload(spec, inputs, state)
         response = self.http.post("/_dash-update-component", json=payload)
         if response.status_code == 204:
             return {}
         assert response.status_code == 200, response.get_data(as_text=True)
         self.last_size = len(response.data)
-        body = response.get_json()["response"]
-        return {
-            key: {prop.split("@")[0]: v for prop, v in value.items()} for key, value in body.items()
-        }
+        return callback_outputs(response.get_json())
 
     def page(self, path: str, pointer: Any = None, search: str = "") -> Any:
         """The page content the router renders for a path, given the game store's value."""
@@ -77,7 +162,7 @@ class DashClient:
             {"_pages_location.pathname": path, "_pages_location.search": search},
             {"shell-game.data": pointer},
         )
-        return response["_pages_content"]["children"]
+        return response[ROUTER_OUTPUT]["children"]
 
     def start_game(self) -> str:
         """Press "Let's play"; returns the store's pointer."""
@@ -112,24 +197,15 @@ class DashClient:
 
     def game(self, pointer: Any) -> GameData | None:
         """The game behind a pointer as the server sees it for this client's session."""
+        from cargame.web import state  # the app's own module: only for in-process checks
+
         cookie = self.http.get_cookie("cargame_session")
         headers = {"Cookie": f"cargame_session={cookie.value}"} if cookie else {}
         with self.app.server.test_request_context(headers=headers):
             return state.load_game(pointer)
 
     def _find(self, inputs: set[str], given_state: set[str], output: str) -> dict[str, Any]:
-        found = []
-        for spec in self.dependencies:
-            names = {f"{item['id']}.{item['property']}" for item in spec["inputs"]}
-            states = {f"{item['id']}.{item['property']}" for item in spec["state"]}
-            if names == inputs and given_state <= states and output in spec["output"]:
-                found.append(spec)
-        if len(found) != 1:
-            raise AssertionError(
-                f"{len(found)} callbacks with inputs {inputs}, state {given_state} and an "
-                f"output {output!r}: name the output to fire"
-            )
-        return found[0]
+        return select_callback(self.dependencies, inputs, given_state, output)
 
 
 def _outputs(output: str) -> list[str]:

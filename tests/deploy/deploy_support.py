@@ -2,35 +2,23 @@
 certificate, and a TCP relay that can be pulled out.
 
 The deploy folder is not a package (gunicorn and people run its files directly), so its modules
-are loaded from their paths.
+are loaded from their paths (`load_deploy_module`, from tests/support_cluster.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from support import REPO_ROOT, REQUIRE_SERVICES
+from support import REQUIRE_SERVICES
+from support_cluster import DEPLOY, load_deploy_module
 
-DEPLOY = REPO_ROOT / "deploy"
-
-
-def load_deploy_module(name: str, path: Path) -> ModuleType:
-    """Import a file of deploy/ as module `name`."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+__all__ = ["DEPLOY", "Relay", "load_deploy_module", "require_program", "self_signed"]
 
 
 def require_program(name: str, install: str) -> str:

@@ -11,32 +11,27 @@ cluster derives its opponent levels first, as `cargame run` would.
 from __future__ import annotations
 
 import contextlib
+import csv
 import gzip
 import json
+import os
 import re
 import shutil
-import signal
-import ssl
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
-import redis
 from browser import BROWSER_TIMEOUT, chromium_options, click, guess_with_tiles, start
 from dash.testing.browser import Browser
 from deploy_support import DEPLOY, load_deploy_module, require_program
 from sqlalchemy import create_engine, text
 from support import free_port, require_service
+from support_cluster import Running, forget, launch, stop
 from support_models import TinyExport, build_shapes_catalog
-from support_web import REDIS_PATTERNS
 
 from cargame.web import ids
 
@@ -44,93 +39,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.services, pytest.mark.slow]
 
 DATABASE = "cargame_cluster_test"
 REDIS_URL = "redis://127.0.0.1:6379/13"
-START_SECONDS = 240  # three TensorFlow processes and four app imports on two shared cores
 GUESS = ("Acme", "Alpha")
-
-
-@dataclass
-class Running:
-    """The cluster while it runs: its settings, honcho's process and its log."""
-
-    settings: Any
-    honcho: subprocess.Popen[bytes]
-    log: Path
-
-    def https(self, path: str, headers: dict[str, str] | None = None) -> Any:
-        """A request through nginx, trusting only the cluster's own certificate."""
-        context = ssl.create_default_context(cafile=str(self.settings.certificate))
-        request = urllib.request.Request(self.settings.url + path, headers=headers or {})
-        return urllib.request.urlopen(request, timeout=20, context=context)
-
-    def web_pid(self, instance: int) -> int:
-        return int(self.settings.pid_file(instance).read_text().strip())
-
-    def kill_web(self, instance: int) -> int:
-        """SIGKILL a web instance, master and workers, as a crashing container; its old pid."""
-        master = psutil.Process(self.web_pid(instance))
-        processes = [master, *master.children(recursive=True)]
-        for process in processes:
-            process.kill()
-        psutil.wait_procs(processes, timeout=10)
-        return master.pid
-
-    def wait_web(self, instance: int, not_pid: int | None = None) -> None:
-        """Until web instance 1 or 2 answers /healthz with 200 (from a new master)."""
-        port = self.settings.web_ports[instance - 1]
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            assert self.honcho.poll() is None, self.tail()
-            with contextlib.suppress(OSError, ValueError):
-                fresh = not_pid is None or self.web_pid(instance) != not_pid
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                    if fresh:
-                        return
-            time.sleep(0.5)
-        raise AssertionError(f"web-{instance} is not healthy:\n{self.tail()}")
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_for_explainer(port: int, model: str, running: Running) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        assert running.honcho.poll() is None, running.tail()
-        url = f"http://127.0.0.1:{port}/v1/models/{model}"
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"explainer on {port} did not load {model}:\n{running.tail()}")
-
-
-def stop(honcho: subprocess.Popen[bytes]) -> None:
-    """Stop honcho and make sure nothing it started outlives the tests."""
-    children = psutil.Process(honcho.pid).children(recursive=True)
-    honcho.send_signal(signal.SIGTERM)
-    try:
-        honcho.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        honcho.kill()
-        honcho.wait()
-    _, alive = psutil.wait_procs(children, timeout=30)
-    for process in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.kill()
-
-
-def forget(settings: Any) -> None:
-    """Drop the cluster's test database and its Redis keys."""
-    engine = create_engine(
-        f"{settings.postgres}/postgres", isolation_level="AUTOCOMMIT", pool_pre_ping=True
-    )
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{settings.database}" WITH (FORCE)'))
-    engine.dispose()
-    client = redis.Redis.from_url(settings.redis_url)
-    keys = [key for pattern in REDIS_PATTERNS for key in client.scan_iter(pattern)]
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 @pytest.fixture(scope="module")
@@ -162,19 +71,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, tiny_export: TinyExport) -
         workers=1,  # per instance: two cores are shared by everything here
     )
     forget(settings)
-    module.prepare(settings)
-    log = folder / "honcho.log"
-    with log.open("wb") as output:
-        honcho = subprocess.Popen(module.command(settings), stdout=output, stderr=subprocess.STDOUT)
-    running = Running(settings, honcho, log)
+    running = launch(module, settings, folder / "honcho.log")
     try:
-        for instance in (1, 2):
-            running.wait_web(instance)
-        for port in settings.explainer_ports:
-            wait_for_explainer(port, tiny_export.name, running)
         yield running
     finally:
-        stop(honcho)
+        stop(running.honcho)
         forget(settings)
 
 
@@ -290,3 +191,45 @@ def test_a_game_goes_on_while_each_web_instance_dies_in_turn(cluster: Running) -
     proxied = [line for line in lines if " nginx." in line]
     failed = [line for line in proxied if re.search(r'"status":50[234]', line)]
     assert len(failed) <= 1, failed
+
+
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "bench" / "locust" / "locustfile.py"
+LOAD_SECONDS = 150  # two players, one game each, with a twentieth of a person's think time
+
+
+def test_the_load_test_players_finish_their_games_through_nginx(
+    cluster: Running, tmp_path: Path
+) -> None:
+    """bench/locust/locustfile.py against the cluster: two simulated players (one registers
+    through the form) play a whole game each over the Dash protocol, without an error."""
+    locust = Path(sys.executable).parent / "locust"
+    if not locust.is_file():
+        require_program(str(locust), "pip install -e .[test]")
+    before = finished_games(cluster)
+    events = tmp_path / "events.jsonl"
+    environment = {
+        **os.environ,
+        "CARGAME_LOAD_STEPS": "2",
+        "CARGAME_LOAD_STEP_SECONDS": str(LOAD_SECONDS),
+        "CARGAME_LOAD_SPAWN_RATE": "2",
+        "CARGAME_LOAD_GAMES": "1",
+        "CARGAME_LOAD_THINK_SCALE": "0.05",
+        "CARGAME_LOAD_CA": str(cluster.settings.certificate),
+        "CARGAME_LOAD_EVENTS": str(events),
+    }
+    command = [str(locust), "-f", str(LOCUSTFILE), "--headless", "--only-summary"]
+    command += ["--host", cluster.settings.url, "--csv", str(tmp_path / "load")]
+    run = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=LOAD_SECONDS + 60
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    games = [line["outcome"] for line in lines if line["kind"] == "game"]
+    assert sorted(games) == ["finished", "finished", "started", "started"], games
+    actions = {line["name"] for line in lines if line["kind"] == "action" and line["ok"]}
+    assert actions == {"sign-in", "open", "start", "make", "lock-in", "next", "finish"}
+    with (tmp_path / "load_stats.csv").open() as stats:
+        rows = {(row["Type"], row["Name"]): row for row in csv.DictReader(stats)}
+    assert rows[("ACTION", "lock-in")]["Request Count"] == "10"  # five rounds, two players
+    assert rows[("", "Aggregated")]["Failure Count"] == "0"
+    assert finished_games(cluster) == before + 2
