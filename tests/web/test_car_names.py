@@ -121,6 +121,10 @@ def test_the_analytics_views_say_make_model(big_app, dash_client) -> None:
     shown(drilled)
     for path in ("/analytics", "/analytics/cars", "/analytics/confusions", "/analytics/ai"):
         shown(analyst.page(path))
+    add_user(app, "ada", "admin")
+    admin = dash_client(app)
+    sign_in(admin, "ada")
+    assert "sixty" in shown(admin.page("/admin"))  # the catalog in use
 
 
 def test_the_booth_attract_screen_and_wall_say_make_model(big_app, dash_client) -> None:
