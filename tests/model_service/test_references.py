@@ -236,3 +236,17 @@ def test_real_stanford_cars_references(tmp_path: Path) -> None:
         with Image.open(catalog.path(image)) as opened:
             assert max(opened.size) >= references.MIN_SIDE
             assert opened.height <= opened.width <= references.MAX_ASPECT * opened.height
+
+
+def test_the_summary_names_models_without_a_big_or_any_training_photo() -> None:
+    report = {
+        "chosen": 2,
+        "min_side": 320,
+        "smaller": ["Ford/GT"],
+        "without_training_photos": ["Audi/R8"],
+    }
+    assert references.summary(report) == (
+        "showroom references: 2 models, each a sharp, typical training photo of at least 320 px "
+        "where there is one; only smaller photos for Ford/GT; no training photo (the showroom "
+        "uses another photo) for Audi/R8"
+    )
