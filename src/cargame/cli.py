@@ -161,15 +161,25 @@ def _precompute(args: argparse.Namespace, config: Config) -> int:
     from model_service.explain import server as explainer
 
     catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
-    count = explainer.precompute(
-        catalog,
-        Path(args.models) if args.models else config.path("models"),
-        args.name or config.get("model", "name"),
-        config.path("cache") / "explainer",
-        cache_size_bytes=config.get("explainer", "cache_size_bytes"),
-        progress=progress,
-    )
-    print(f"explanations cached for {count} game images")
+    models_dir = Path(args.models) if args.models else config.path("models")
+    # Every level on offer: each is its own servable, explained with its own answers.
+    servables = [level.servable for level in _levels_of(args, config).levels]
+    exported = [name for name in servables if (models_dir / name).is_dir()]
+    if not exported:
+        raise FileNotFoundError(f"no exported model {' or '.join(servables)} in {models_dir}")
+    for name in servables:
+        if name not in exported:
+            print(f"precompute: {name} is not exported in {models_dir}; skipped")
+            continue
+        count = explainer.precompute(
+            catalog,
+            models_dir,
+            name,
+            config.path("cache") / "explainer",
+            cache_size_bytes=config.get("explainer", "cache_size_bytes"),
+            progress=progress,
+        )
+        print(f"explanations of {name} cached for {count} game images")
     return 0
 
 
@@ -254,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--models", help="models folder; default [paths] models")
     serve.set_defaults(handler=_serve)
 
-    pre = commands.add_parser("precompute", help="warm the explainer cache for the game split")
+    pre = commands.add_parser(
+        "precompute", help="warm the explainer cache for the game split, for every level"
+    )
     pre.add_argument("--catalog", help="catalog folder; default [paths] catalog")
     _add_model_options(pre)
     pre.set_defaults(handler=_precompute)
