@@ -109,7 +109,8 @@ def test_a_game_in_the_browser_against_the_real_services(
         dash_duo.wait_for_contains_text("h1", f"Round {number} of 5", BROWSER_TIMEOUT)
         guess_with_keyboard(dash_duo, "Acme", "Alpha")
         dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=BROWSER_TIMEOUT)
-        overlay = dash_duo.find_element(".heatmap-panel img")
+        # The heatmap follows the answer page when the explainer is still drawing it.
+        overlay = dash_duo.wait_for_element(".heatmap-panel img", timeout=BROWSER_TIMEOUT)
         until(
             lambda overlay=overlay: overlay.get_attribute("naturalWidth") not in ("", "0"),
             BROWSER_TIMEOUT,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 from PIL import Image
+from support_heatmaps import wait_for_heatmaps
 
 from cargame import app as app_module
 from cargame.app import create_app
@@ -353,6 +354,7 @@ def test_when_the_explainer_fails_the_round_says_explanation_unavailable(
 ) -> None:
     fake_explainer[0].fail = True
     pointer = client.start_game()
+    wait_for_heatmaps(client, pointer)
     client.lock_in(pointer, "Audi", "A4")
     text = json.dumps(client.page("/result", pointer))
     assert "Explanation unavailable" in text
@@ -362,6 +364,7 @@ def test_when_the_explainer_fails_the_round_says_explanation_unavailable(
 
 def test_a_round_records_that_its_heatmap_was_shown(client) -> None:
     pointer = client.start_game()
+    wait_for_heatmaps(client, pointer)
     assert client.game(pointer).current_round.heatmap_shown is False
     client.lock_in(pointer, "Audi", "A4")
     assert client.game(pointer).current_round.heatmap_shown is True
@@ -380,6 +383,7 @@ def test_a_wrong_ai_offers_the_heatmap_of_the_true_car(client) -> None:
             client.next_round(pointer)
     else:
         pytest.fail("no round where the AI was wrong")
+    wait_for_heatmaps(client, pointer)
     client.lock_in(pointer, "Audi", "A4")
     content = client.page("/result", pointer)
     game_round = client.game(pointer).current_round

@@ -1,9 +1,11 @@
-"""Game preparation: pick the photos, ask the model once, fetch every heatmap at once.
+"""Game preparation: pick the photos, ask the model once, then the heatmaps.
 
-`prepare_game` is synchronous for the Dash callback that calls it; inside it runs one
-`asyncio.run()` with its own `ClientSession`: one batched predict for all rounds, then all the
-explanations in parallel. A broken explainer costs only heatmaps; a broken model server raises
-`ServingError`, which the page turns into "Try again".
+`prepare_rounds` is what a game start waits for: one batched predict for all rounds, run by one
+`asyncio.run()` with its own `ClientSession`, and the `HeatmapJob` of each round, which the web
+tier fills in the background (`fetch_heatmaps`, or `job_heatmaps` for one round).
+`prepare_game` does both at once and returns a game with every heatmap, as game starts did before
+heatmaps moved to the background (the benchmark's baseline). A broken explainer costs only
+heatmaps; a broken model server raises `ServingError`, which the page turns into "Try again".
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import aiohttp
 from cargame.clients import explainer, serving
 from cargame.config import Config
 from cargame.domain.catalog import Catalog, CatalogImage
-from cargame.domain.game import GameData, Prediction, Round, new_game
+from cargame.domain.game import GameData, Round, new_game
 from cargame.domain.levels import Levels
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,43 @@ def read_images(catalog: Catalog, images: Sequence[CatalogImage]) -> list[bytes]
         raise GamePreparationError(f"cannot read a game photo: {error}") from error
 
 
+@dataclass(frozen=True)
+class HeatmapJob:
+    """What one round's heatmaps need: its photo and the classes to explain (the AI's answer,
+    and the true car when the AI was wrong and the model knows that class)."""
+
+    image_id: str
+    ai_label: str | None
+    truth_label: str | None = None
+
+
+@dataclass
+class PreparedGame:
+    """A game ready for round 1 without heatmaps, with what its heatmaps need."""
+
+    game: GameData
+    photos: list[bytes]  # the encoded photo of each round, as the explainer takes it
+    jobs: list[HeatmapJob]
+
+
+def prepare_rounds(
+    catalog: Catalog,
+    settings: GameSettings,
+    *,
+    media: MediaSink,
+    rng: random.Random,
+    progress: Progress | None = None,
+) -> PreparedGame:
+    """A game with photos, the AI's top-5 and media tokens, after one predict; no heatmaps yet."""
+    report = _progress_reporter(progress, 2)
+    images = pick_images(catalog, settings.rounds, rng)
+    photos = read_images(catalog, images)
+    report()
+    result = asyncio.run(_predict(settings, photos))
+    report()
+    return _prepared(catalog, settings, media, images, photos, result)
+
+
 def prepare_game(
     catalog: Catalog,
     settings: GameSettings,
@@ -118,15 +157,10 @@ def prepare_game(
     photos = read_images(catalog, images)
     report()
     result, heatmaps = asyncio.run(fetch_answers(settings, photos, images, report))
-    rounds = [
-        _build_round(catalog, media, image, top5, pair)
-        for image, top5, pair in zip(images, result.top5, heatmaps, strict=True)
-    ]
-    game = new_game(
-        rounds, catalog.labels, settings.model_name, result.model_version, level=settings.level
-    )
-    game.ai_seconds = result.seconds / len(photos)  # one batched predict: its share per photo
-    return game
+    prepared = _prepared(catalog, settings, media, images, photos, result)
+    for game_round, pair in zip(prepared.game.rounds, heatmaps, strict=True):
+        game_round.heatmap_token, game_round.truth_heatmap_token = heatmap_tokens(media, pair)
+    return prepared.game
 
 
 async def fetch_answers(
@@ -137,41 +171,73 @@ async def fetch_answers(
 ) -> tuple[serving.PredictResult, list[HeatmapPair]]:
     """One predict for all photos, then every round's heatmaps concurrently."""
     async with aiohttp.ClientSession() as session:
-        result = await serving.predict(
-            session,
-            settings.serving_url,
-            settings.model_name,
-            photos,
-            timeout=settings.serving_timeout,
-        )
+        result = await _predict(settings, photos, session)
         report()
-        known = set(result.labels)
+        jobs = heatmap_jobs(result, images)
         tasks = [
-            _round_heatmaps(session, settings, result.model_version, photo, top5, image, known)
-            for photo, top5, image in zip(photos, result.top5, images, strict=True)
+            job_heatmaps(session, settings, result.model_version, photo, job)
+            for photo, job in zip(photos, jobs, strict=True)
         ]
         heatmaps = await asyncio.gather(*(_reporting(task, report) for task in tasks))
     return result, list(heatmaps)
 
 
-async def _round_heatmaps(
+async def fetch_heatmaps(
+    settings: GameSettings,
+    version: int | None,
+    photos: Sequence[bytes],
+    jobs: Sequence[HeatmapJob],
+    done: Callable[[int, HeatmapPair], None] = lambda index, pair: None,
+) -> list[HeatmapPair]:
+    """Every round's heatmaps, round 1 first (its answer page comes first), then the rest
+    concurrently; `done(index, pair)` is called as each round's pair arrives."""
+    pairs: list[HeatmapPair] = [(None, None)] * len(jobs)
+
+    async def one(session: aiohttp.ClientSession, index: int) -> None:
+        pairs[index] = await job_heatmaps(session, settings, version, photos[index], jobs[index])
+        done(index, pairs[index])
+
+    async with aiohttp.ClientSession() as session:
+        if jobs:
+            await one(session, 0)
+        await asyncio.gather(*(one(session, index) for index in range(1, len(jobs))))
+    return pairs
+
+
+def heatmap_jobs(result: serving.PredictResult, images: Sequence[CatalogImage]) -> list[HeatmapJob]:
+    """Each round's heatmap job from the predict's answers."""
+    known = set(result.labels)
+    jobs = []
+    for image, top5 in zip(images, result.top5, strict=True):
+        ai_label = top5[0].label if top5 else None
+        # A class the model does not know has no gradient to explain.
+        wrong = image.label != ai_label and image.label in known
+        jobs.append(HeatmapJob(image.image_id, ai_label, image.label if wrong else None))
+    return jobs
+
+
+async def job_heatmaps(
     session: aiohttp.ClientSession,
     settings: GameSettings,
-    version: int,
+    version: int | None,
     photo: bytes,
-    top5: Sequence[Prediction],
-    image: CatalogImage,
-    known_labels: set[str],
+    job: HeatmapJob,
 ) -> HeatmapPair:
     """The heatmap of the AI's answer and, when the AI was wrong, of the true class."""
-    ai_label = top5[0].label
-    # A class the model does not know has no gradient to explain.
-    want_truth = image.label != ai_label and image.label in known_labels
-    requests = [explain_or_none(session, settings, version, photo, ai_label)]
-    if want_truth:
-        requests.append(explain_or_none(session, settings, version, photo, image.label))
+    requests = [explain_or_none(session, settings, version, photo, job.ai_label)]
+    if job.truth_label is not None:
+        requests.append(explain_or_none(session, settings, version, photo, job.truth_label))
     explanations = await asyncio.gather(*requests)
-    return explanations[0], explanations[1] if want_truth else None
+    return explanations[0], explanations[1] if job.truth_label is not None else None
+
+
+def heatmap_tokens(media: MediaSink, pair: HeatmapPair) -> tuple[str | None, str | None]:
+    """Media tokens for a round's two overlays (None where there is no explanation)."""
+    ai_explanation, truth_explanation = pair
+    return (
+        media.add_png(ai_explanation.overlay_png) if ai_explanation else None,
+        media.add_png(truth_explanation.overlay_png) if truth_explanation else None,
+    )
 
 
 async def explain_or_none(
@@ -204,24 +270,45 @@ async def _reporting(task: Awaitable[HeatmapPair], report: Callable[[], None]) -
     return pair
 
 
-def _build_round(
-    catalog: Catalog,
-    media: MediaSink,
-    image: CatalogImage,
-    top5: list[Prediction],
-    heatmaps: HeatmapPair,
-) -> Round:
-    ai_explanation, truth_explanation = heatmaps
-    return Round(
-        image_id=image.image_id,
-        image_token=media.add_image(catalog.path(image)),
-        truth=image.label,
-        ai_top5=top5,
-        heatmap_token=media.add_png(ai_explanation.overlay_png) if ai_explanation else None,
-        truth_heatmap_token=(
-            media.add_png(truth_explanation.overlay_png) if truth_explanation else None
-        ),
+async def _predict(
+    settings: GameSettings,
+    photos: Sequence[bytes],
+    session: aiohttp.ClientSession | None = None,
+) -> serving.PredictResult:
+    if session is None:
+        async with aiohttp.ClientSession() as own:
+            return await _predict(settings, photos, own)
+    return await serving.predict(
+        session,
+        settings.serving_url,
+        settings.model_name,
+        photos,
+        timeout=settings.serving_timeout,
     )
+
+
+def _prepared(
+    catalog: Catalog,
+    settings: GameSettings,
+    media: MediaSink,
+    images: Sequence[CatalogImage],
+    photos: list[bytes],
+    result: serving.PredictResult,
+) -> PreparedGame:
+    rounds = [
+        Round(
+            image_id=image.image_id,
+            image_token=media.add_image(catalog.path(image)),
+            truth=image.label,
+            ai_top5=top5,
+        )
+        for image, top5 in zip(images, result.top5, strict=True)
+    ]
+    game = new_game(
+        rounds, catalog.labels, settings.model_name, result.model_version, level=settings.level
+    )
+    game.ai_seconds = result.seconds / len(photos)  # one batched predict: its share per photo
+    return PreparedGame(game, photos, heatmap_jobs(result, images))
 
 
 def _progress_reporter(progress: Progress | None, total: int) -> Callable[[], None]:

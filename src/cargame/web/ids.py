@@ -100,6 +100,9 @@ ATTEMPT_MESSAGE = component_id("attempt", "message")
 RESULT_TRUTH_SWITCH = component_id("result", "truth-switch")
 RESULT_AI_HEATMAP = component_id("result", "ai-heatmap")
 RESULT_TRUTH_HEATMAP = component_id("result", "truth-heatmap")
+RESULT_AI_PICTURE = component_id("result", "ai-picture")  # where the AI's heatmap goes
+RESULT_TRUTH_PICTURE = component_id("result", "truth-picture")  # and the true car's
+RESULT_HEATMAP_POLL = component_id("result", "heatmap-poll")  # while the heatmaps are made
 RESULT_NEXT = component_id("result", "next")
 RESULT_CHART = component_id("result", "chart")
 

@@ -21,6 +21,7 @@ from cargame.domain.catalog import MANIFEST, Catalog, CatalogImage
 from cargame.domain.rounds import GameSettings, Progress
 from cargame.web import state
 from cargame.web.extensions import media_cache
+from cargame.web.heatmaps import HeatmapBoard
 from cargame.web.media import MediaStore
 
 EXTENSION = "cargame"
@@ -139,6 +140,7 @@ class WebRuntime:
     shelf: CatalogShelf
     progress: ProgressBoard
     booth_settings: BoothSettings
+    heatmaps: HeatmapBoard  # heatmaps made after a game starts, shared by every worker
 
     @property
     def booth(self) -> bool:
@@ -156,13 +158,15 @@ def init_app(server: Flask, config: Config) -> WebRuntime:
     # Photos and heatmaps must outlive the pages of the game that shows them; in Redis, where
     # they are the largest values, the production profile keeps them hours rather than a day.
     media = MediaStore(media_cache, int(config.get("web", "media_ttl_seconds")))
+    settings = GameSettings.from_config(config)
     created = WebRuntime(
         config=config,
-        settings=GameSettings.from_config(config),
+        settings=settings,
         media=media,
         shelf=CatalogShelf(config.path("catalog"), media),
         progress=ProgressBoard(state.create_storage(config, "progress")),
         booth_settings=BoothSettings.from_config(config),
+        heatmaps=HeatmapBoard(state.create_storage(config, "heatmaps"), media, settings),
     )
     server.extensions[EXTENSION] = created
     return created

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import session
 from flask_login import current_user
@@ -25,7 +26,7 @@ from cargame.clients.serving import ServingError
 from cargame.domain import rounds
 from cargame.domain.catalog import CatalogError, make_label, split_label
 from cargame.domain.game import GameData, GameError
-from cargame.web import booth_board, booth_kiosk, opponents, share, state
+from cargame.web import booth_board, booth_kiosk, heatmaps, opponents, share, state
 from cargame.web.media import media_url
 from cargame.web.runtime import runtime
 
@@ -95,13 +96,11 @@ def start_game(level: str | None = None) -> Move:
     app = runtime()
     settings = app.settings.at_level(level or opponents.chosen_level())
     recorder = app.progress.recorder(_progress_owner())
+    background = bool(app.config.get("web", "background_heatmaps"))
+    prepare = rounds.prepare_rounds if background else rounds.prepare_game
     try:
-        game = rounds.prepare_game(
-            app.shelf.catalog(),
-            settings,
-            media=app.media,
-            rng=random.Random(),
-            progress=recorder,
+        prepared = prepare(
+            app.shelf.catalog(), settings, media=app.media, rng=random.Random(), progress=recorder
         )
     except ServingError as error:
         logger.warning("cannot start a game, model server failed: %s", error)
@@ -115,6 +114,11 @@ def start_game(level: str | None = None) -> Move:
             message="The garage has no photos ready to play with yet. Please ask the "
             "host to set it up."
         )
+    if isinstance(prepared, rounds.PreparedGame):
+        app.heatmaps.start(prepared, settings.model_name)  # round 1 shows while they are made
+        game = prepared.game
+    else:
+        game = prepared
     game.round_seconds = round_seconds() if timer_on() else None
     if settings.level is not None:
         opponents.remember_level(settings.level)
@@ -159,6 +163,7 @@ def lock_in(
             answered = game.guess(make_label(str(make), str(model)))
         except GameError:
             return Move(message="That car is not in this game; pick again.")
+    _attach_heatmaps(game)
     if answered.heatmap_token is not None:
         game.show_heatmap()  # /result opens with the AI's heatmap whenever there is one
     stored = state.commit(game)
@@ -198,12 +203,69 @@ def next_round(game: GameData | None) -> Move:
     moved = _off_stage(game, "result")
     if moved is not None or game is None:
         return moved or Move(href=EXPIRED)
+    number = game.round_number
+    # A heatmap that arrived while the answer page was open was shown there (it polls).
+    arrived = _attach_heatmaps(game) and game.current_round.heatmap_token is not None
+    if arrived:
+        game.show_heatmap()
     game.next_round()
     stored = state.commit(game)
+    mode = runtime().mode
+    if arrived:
+        _record("round of game", game_records.round_played, stored, number, mode)
     if stored.stage == "finished":
         # Recorded at the last lock-in already; this only makes sure.
-        _record("finished game", game_records.game_decided, stored, runtime().mode)
+        _record("finished game", game_records.game_decided, stored, mode)
     return Move(stored, stored.expected_path)
+
+
+def answer_view(game: GameData) -> tuple[dict[str, Any], bool]:
+    """The current round's reveal for its answer page, with whatever heatmaps are ready, and
+    whether they are still being made (the page then shows a spinner and polls)."""
+    found = runtime().heatmaps.lookup(game, game.current)
+    return _with_heatmaps(game.current_round.reveal(), found), found.pending
+
+
+def poll_heatmaps(game: GameData | None, waited_seconds: float) -> tuple[dict[str, Any], bool]:
+    """The answer page's heatmaps once more: the reveal and whether they are still pending.
+
+    When the worker that was making them is gone, this worker explains the round itself; after
+    `heatmap_wait_seconds()` the page stops waiting and shows "unavailable". Raises GameError
+    when the game is not at an answer page (nothing to reveal).
+    """
+    if game is None or game.stage != "result":
+        raise GameError("no answer page to show heatmaps on")
+    app = runtime()
+    try:
+        found = app.heatmaps.resolve(game, game.current, app.shelf.catalog())
+    except CatalogError:  # no photos to explain: only what the filler made can show
+        found = app.heatmaps.lookup(game, game.current)
+    if found.pending and waited_seconds >= heatmap_wait_seconds():
+        logger.warning("gave up waiting for the heatmaps of game %s", game.game_id)
+        found = heatmaps.NONE
+    return _with_heatmaps(game.current_round.reveal(), found), found.pending
+
+
+def heatmap_wait_seconds() -> float:
+    """How long an answer page waits for its heatmaps: a filler's explainer calls, or a
+    take-over's after a lost lease, each bounded by the explainer's timeout."""
+    return 2 * runtime().settings.explainer_timeout + 2 * heatmaps.LEASE_SECONDS
+
+
+def _with_heatmaps(reveal: dict[str, Any], found: heatmaps.RoundHeatmaps) -> dict[str, Any]:
+    return {**reveal, "heatmap_token": found.ai_token, "truth_heatmap_token": found.truth_token}
+
+
+def _attach_heatmaps(game: GameData) -> bool:
+    """Put the current round's heatmaps into the game once they are ready; True if it did."""
+    game_round = game.current_round
+    if game_round.heatmap_token is not None or game_round.truth_heatmap_token is not None:
+        return False
+    found = runtime().heatmaps.lookup(game, game.current)
+    if found.pending or (found.ai_token is None and found.truth_token is None):
+        return False
+    game_round.heatmap_token, game_round.truth_heatmap_token = found.ai_token, found.truth_token
+    return True
 
 
 def _off_stage(game: GameData | None, stage: str) -> Move | None:

@@ -100,8 +100,11 @@ def verdict_card(answer, number, total, next_button):
     )
 
 
-def pictures(answer, number):
-    """The photo, where the AI looked and where it should have looked, side by side."""
+def pictures(answer, number, pending=False, poll_seconds=1.0):
+    """The photo, where the AI looked and where it should have looked, side by side.
+
+    `pending`: the heatmaps are still being made, so both heatmap cards show a spinner and an
+    interval polls for them every `poll_seconds` (see `pages/result.py`)."""
     truth = display_name(answer["truth"])
     return dbc.Row(
         [
@@ -114,15 +117,48 @@ def pictures(answer, number):
                 className="mb-4",
             ),
             dbc.Col(
-                _picture_card("Where the AI looked", _ai_heatmap(answer)), lg=4, className="mb-4"
-            ),
-            dbc.Col(
-                _picture_card("Where it should have looked", _truth_heatmap(answer)),
+                _picture_card(
+                    "Where the AI looked",
+                    html.Div(
+                        heatmap_waiting() if pending else ai_heatmap(answer),
+                        id=ids.RESULT_AI_PICTURE,
+                    ),
+                ),
                 lg=4,
                 className="mb-4",
             ),
+            dbc.Col(
+                _picture_card(
+                    "Where it should have looked",
+                    html.Div(
+                        _truth_waiting() if pending else truth_heatmap(answer),
+                        id=ids.RESULT_TRUTH_PICTURE,
+                    ),
+                ),
+                lg=4,
+                className="mb-4",
+            ),
+            dcc.Interval(id=ids.RESULT_HEATMAP_POLL, interval=int(1000 * poll_seconds))
+            if pending
+            else None,
         ]
     )
+
+
+def heatmap_waiting():
+    """A spinner in place of the AI's heatmap while the explainer draws it."""
+    return html.Div(
+        [
+            dbc.Spinner(size="sm", color="primary", spinner_class_name="me-2"),
+            "Drawing where the AI looked…",
+        ],
+        className="heatmap-waiting text-body-secondary",
+        role="status",
+    )
+
+
+def _truth_waiting():
+    return html.P("Coming with the AI's heatmap…", className="small text-body-secondary mb-0")
 
 
 def _picture_card(title, body):
@@ -132,7 +168,8 @@ def _picture_card(title, body):
     )
 
 
-def _ai_heatmap(answer):
+def ai_heatmap(answer):
+    """Where the AI looked for its answer, or why there is no heatmap."""
     token, ai_label = answer["heatmap_token"], answer["ai_guess"]
     if token is None:
         return html.Div(
@@ -162,7 +199,8 @@ def _ai_heatmap(answer):
     )
 
 
-def _truth_heatmap(answer):
+def truth_heatmap(answer):
+    """Where it should have looked (behind a switch), or why there is none."""
     truth = display_name(answer["truth"])
     truth_token = answer["truth_heatmap_token"]
     if truth_token is None:
