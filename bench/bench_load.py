@@ -3,7 +3,7 @@
 Starts the scaled topology from its one description (deploy/cluster.py and Procfile.cluster,
 as tests/deploy does) on the model and catalog `scripts/run` uses (the demo garage and model,
 built when missing), in its own PostgreSQL database and Redis database, warms the explainers'
-cache with `cargame precompute` for every opponent level's servable, then runs Locust headless
+cache with `cargame precompute` (every opponent level's servable), then runs Locust headless
 with bench/locust/locustfile.py: 10, 20, 30, 40 and 50 players, each step held `--step-seconds`.
 Late in the 50-player step one web instance is SIGKILLed (master and workers, as a crashing
 container); honcho's loop starts it again and nginx sends requests to the other meanwhile.
@@ -50,6 +50,7 @@ DATABASE = "cargame_load"
 REDIS_URL = "redis://127.0.0.1:6379/12"  # not the cluster tests' 13: they empty theirs
 STOP_SECONDS = 240  # players finish the game they are in when the run ends
 RESTART_SECONDS = 120
+SERVED_CODE = ("src", "pages", "assets", "configs", "deploy", "bench/locust", "tests/dash_wire.py")
 AFTER_KILL_SECONDS = 90  # the last step goes on this long after the kill
 # The cluster's files, kept between runs (gitignored): the explainers' cache stays warm, so a
 # second run's precompute only reads it.
@@ -61,17 +62,19 @@ def uptime() -> str:
 
 
 def commit() -> str:
-    """The commit measured, marked when tracked files differ from it."""
+    """The commit measured, and the served code's files that differ from it (the working tree
+    is shared: another engineer's uncommitted change is measured too)."""
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     changed = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", *SERVED_CODE],
         cwd=ROOT,
         capture_output=True,
         text=True,
-    ).stdout.strip()
-    return f"{head} (with uncommitted changes)" if changed else head
+    ).stdout.split("\n")
+    paths = sorted(line[3:] for line in changed if line.strip())
+    return f"{head} with uncommitted changes in {', '.join(paths)}" if paths else head
 
 
 def cluster_settings(module: Any, folder: Path) -> Any:
@@ -93,14 +96,11 @@ def cluster_settings(module: Any, folder: Path) -> Any:
 
 
 def precompute(module: Any, settings: Any) -> list[str]:
-    """`cargame precompute` for every level's servable, into the explainers' shared cache."""
+    """`cargame precompute` (every level's servable) into the explainers' shared cache."""
     environment = {**os.environ, **module.environment(settings)}
-    servables = [level.servable for level in Levels.from_config(load_config()).levels]
     cargame = str(Path(sys.executable).parent / "cargame")
-    for servable in servables:
-        print(f"precompute {servable}", flush=True)
-        subprocess.run([cargame, "precompute", "--name", servable], env=environment, check=True)
-    return servables
+    subprocess.run([cargame, "precompute"], env=environment, check=True)
+    return [level.servable for level in Levels.from_config(load_config()).levels]
 
 
 def killer(running: Running, at: float, record: dict[str, Any]) -> threading.Thread:

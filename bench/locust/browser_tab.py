@@ -7,8 +7,9 @@ sends, with the protocol from tests/dash_wire.py:
   bundles and stylesheets the HTML names), then the shell's callbacks and the Dash Pages router;
 - a page change (a callback writes `shell-navigate.href`): in parallel the router (the new page),
   the header's account menu (the path changed) and the scoreboard (the game store was written);
-  then the pictures of the new page, and the callbacks the renderer fires when content appears
-  (`dash_wire.initial_callbacks`; the lock-in and "Next" answer 204 then);
+  then the pictures of the new page (and plotly's bundle when a browser shows its first chart),
+  and the callbacks the renderer fires when content appears (`dash_wire.initial_callbacks`;
+  the lock-in and "Next" answer 204 then);
 - an enabled `dcc.Interval` in a page with a server callback (the answer page while its
   heatmaps are made) is polled at its interval until the callback disables it, the page
   changes or `max_intervals` runs out, in the background as in a browser;
