@@ -7,6 +7,8 @@ sub-model), so `model.get_layer(gradcam_layer)` works for Grad-CAM.
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,10 @@ MOBILENET_V2 = "mobilenet_v2"
 SMALL_CNN_SIZE = (128, 128)
 SMALL_CNN_STEM_FILTERS = 24
 SMALL_CNN_FILTERS = (32, 64, 128, 192)  # ~80 M multiply-adds per 128 px image: ~5 s per epoch
-MOBILENET_SIZE = (224, 224)  # the only input size with published ImageNet weights offline here
+MOBILENET_SIZE = (224, 224)  # the input size the published ImageNet weights were trained at
+# The convolutions load those weights at any input size. Tight car crops are about twice as wide
+# as high: 224x416 (height x width) keeps their detail where 224x224 squeezed the width to half.
+PRETRAINED_SIZE = (224, 416)
 MOBILENET_ALPHA = 0.35  # 410k backbone parameters: trains on two CPU cores in minutes
 MOBILENET_GRADCAM_LAYER = "out_relu"  # the activation of MobileNetV2's last convolution
 MOBILENET_FINE_TUNE_FROM = "block_15_expand"  # fine-tuning unfreezes this block and later ones
@@ -28,6 +33,7 @@ EFFICIENTNET_V2_B0 = "efficientnet_v2_b0"
 PRETRAINED_EXAMPLES = ("mobilenet_v2", "mobilenet_v2_0.5", "mobilenet_0.25", EFFICIENTNET_B0,
                        EFFICIENTNET_V2_B0)  # fmt: skip
 POOLED_LAYER = "avg_pool"  # the backbone's pooled features: what the feature cache stores
+MIN_PRETRAINED_SIDE = 32  # the backbones downsample 32x: a smaller side leaves no feature map
 
 
 @dataclass
@@ -143,10 +149,33 @@ def backbone_spec(name: str) -> BackboneSpec:
     raise ValueError(f"unknown backbone {name!r}; choose one of {choices}")
 
 
+def parse_image_size(text: str) -> tuple[int, int]:
+    """`224x416` (height x width) or `320` (square) as (height, width); ValueError otherwise."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", str(text))
+    if not match:
+        raise ValueError(f"image size {text!r}: give HEIGHTxWIDTH (e.g. 224x416) or one side")
+    height = int(match.group(1))
+    width = int(match.group(2) or height)
+    if min(height, width) < MIN_PRETRAINED_SIDE:
+        raise ValueError(f"image size {text!r}: each side needs at least {MIN_PRETRAINED_SIDE} px")
+    return height, width
+
+
 def _backbone_layers(
     spec: BackboneSpec, inputs: keras.KerasTensor, weights: str | None
 ) -> keras.Model:
     """The backbone built onto `inputs` (0..255 pixels), with its own preprocessing first."""
+    with warnings.catch_warnings():
+        # keras.applications warns that it loads the 224x224 weights at any other input size:
+        # intended here (the weights are those of convolutions; see PRETRAINED_SIZE).
+        warnings.filterwarnings("ignore", message=".*will be loaded as the default")
+        return _backbone_builder(spec, inputs, weights)
+
+
+def _backbone_builder(
+    spec: BackboneSpec, inputs: keras.KerasTensor, weights: str | None
+) -> keras.Model:
+    """`_backbone_layers` without the warning filter."""
     shape = tuple(inputs.shape[1:])
     if spec.family == EFFICIENTNET_B0:
         # EfficientNets rescale and normalise 0..255 pixels themselves, inside the model.
@@ -191,7 +220,7 @@ def build_pretrained(
     num_classes: int,
     *,
     weights: str = "imagenet",
-    image_size: tuple[int, int] = MOBILENET_SIZE,
+    image_size: tuple[int, int] = PRETRAINED_SIZE,
     head: HeadSpec = HeadSpec(),
 ) -> BuiltModel:
     """Transfer learning: a frozen pretrained backbone, global average pooling, a new head."""
@@ -223,13 +252,14 @@ def build_mobilenet_v2(
 
 def feature_model(model: keras.Model) -> keras.Model:
     """The backbone of a built pretrained model, up to its pooled features (shares the layers)."""
-    return keras.Model(model.inputs, model.get_layer(POOLED_LAYER).output)
+    return keras.Model(model.input, model.get_layer(POOLED_LAYER).output)
 
 
 def with_head(model: keras.Model, num_classes: int, head: HeadSpec) -> keras.Model:
     """The same backbone (shared layers) under a freshly built head."""
     outputs = add_head(model.get_layer(POOLED_LAYER).output, num_classes, head)
-    return keras.Model(model.inputs, outputs, name=model.name)
+    # One input tensor, not a list of one: callers pass a bare batch, as to the built model.
+    return keras.Model(model.input, outputs, name=model.name)
 
 
 def unfreeze_top(model: keras.Model, first_layer: str = MOBILENET_FINE_TUNE_FROM) -> int:
@@ -244,11 +274,22 @@ def unfreeze_top(model: keras.Model, first_layer: str = MOBILENET_FINE_TUNE_FROM
     return count
 
 
-def build_model(backbone: str, num_classes: int, *, weights: str = "imagenet") -> BuiltModel:
-    """A model for a named backbone: `small-cnn` or a pretrained one (see `backbone_spec`)."""
+def build_model(
+    backbone: str,
+    num_classes: int,
+    *,
+    weights: str = "imagenet",
+    image_size: tuple[int, int] | None = None,
+) -> BuiltModel:
+    """A model for a named backbone: `small-cnn` or a pretrained one (see `backbone_spec`).
+
+    `image_size` is a pretrained backbone's input (default `PRETRAINED_SIZE`); the small CNN
+    keeps its own."""
     if backbone == SMALL_CNN:
         return build_small_cnn(num_classes)
-    return build_pretrained(backbone, num_classes, weights=weights)
+    return build_pretrained(
+        backbone, num_classes, weights=weights, image_size=image_size or PRETRAINED_SIZE
+    )
 
 
 def is_pretrained(backbone: str) -> bool:

@@ -52,6 +52,7 @@ class TrainOptions:
     patience: int
     fine_tune: bool = False
     cache_dir: Path | None = None  # feature cache root; None: a temporary folder for the run
+    image_size: tuple[int, int] | None = None  # a pretrained backbone's input; None: its default
 
 
 @dataclass
@@ -96,13 +97,16 @@ def train(
     opponent_levels: Sequence[Level] = (),
     fine_tune: bool = False,
     cache_dir: Path | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> Path:
     """Train on the catalog's train split, evaluate, export the next version; return its folder.
 
     With `opponent_levels`, each weaker level is calibrated from the trained model and exported
-    as its own servable after it; every export's report lists every level."""
+    as its own servable after it; every export's report lists every level. `image_size` (height,
+    width) is a pretrained backbone's input (default `models.PRETRAINED_SIZE`); the export's
+    metadata carries it to the servers, the explainer and the levels."""
     options = TrainOptions(
-        backbone, weights, epochs, batch_size, seed, patience, fine_tune, cache_dir
+        backbone, weights, epochs, batch_size, seed, patience, fine_tune, cache_dir, image_size
     )
     keras.utils.set_random_seed(seed)
     started = time.monotonic()
@@ -178,7 +182,9 @@ def _plan(catalog: Catalog, options: TrainOptions, progress: Progress) -> FitPla
     train_items = _training_items(catalog, progress)
     validation_items = data.validation_items(catalog)
     chosen = choose_backbone(catalog, options.backbone)
-    built = models.build_model(chosen, len(classes), weights=options.weights)
+    built = models.build_model(
+        chosen, len(classes), weights=options.weights, image_size=options.image_size
+    )
     size, batch_size = built.image_size, options.batch_size
     progress(
         f"training {chosen} ({size[0]}x{size[1]}) on {len(train_items)} images of "

@@ -84,6 +84,10 @@ def _train(args: argparse.Namespace, config: Config) -> int:
             models.backbone_spec(backbone)
         except ValueError as error:  # before the catalog is read or anything is built
             raise ConfigError(str(error)) from error
+    try:
+        image_size = models.parse_image_size(args.image_size or settings["image_size"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
     catalog = Catalog.load(Path(args.catalog) if args.catalog else config.path("catalog"))
     export_dir = train.train(
         catalog,
@@ -99,6 +103,7 @@ def _train(args: argparse.Namespace, config: Config) -> int:
         opponent_levels=_levels_of(args, config).levels,
         fine_tune=args.fine_tune,
         cache_dir=config.path("cache"),
+        image_size=image_size,
     )
     print(f"exported {export_dir} and its opponent levels")
     return 0
@@ -246,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the head, fine-tune the top of a pretrained backbone on augmented photos",
     )
     train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    train.add_argument(
+        "--image-size",
+        help="a pretrained backbone's input, HEIGHTxWIDTH or one side (default [train] image_size)",
+    )
     train.set_defaults(handler=_train)
 
     levels = commands.add_parser(

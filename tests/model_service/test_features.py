@@ -18,6 +18,7 @@ from model_service.training.export import read_metadata
 from model_service.training.preprocess import decode_and_resize
 
 KERAS_MODELS = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
+IMAGENET_035 = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
 
 
 def test_views_mirror_and_zoom_keep_the_shape() -> None:
@@ -147,7 +148,7 @@ def test_unknown_backbones_are_refused(name: str) -> None:
 def test_other_backbones_build_flat_with_their_layers(name: str) -> None:
     built = models.build_model(name, 5, weights="none")
     model = built.model
-    assert model.output_shape == (None, 5) and built.image_size == (224, 224)
+    assert model.output_shape == (None, 5) and built.image_size == models.PRETRAINED_SIZE
     assert not any(isinstance(layer, keras.Model) for layer in model.layers[1:])
     assert len(model.get_layer(built.gradcam_layer).output.shape) == 4
     assert {layer.name for layer in model.layers if layer.trainable and layer.weights} == {
@@ -155,7 +156,7 @@ def test_other_backbones_build_flat_with_their_layers(name: str) -> None:
     }
     assert models.unfreeze_top(model, models.backbone_spec(name).fine_tune_from) > 0
     # Each takes 0..255 pixels: its own preprocessing is inside the model.
-    pixels = np.full((1, 224, 224, 3), 255.0, np.float32)
+    pixels = np.full((1, *built.image_size, 3), 255.0, np.float32)
     assert np.isfinite(model.predict(pixels, verbose=0)).all()
 
 
@@ -171,7 +172,8 @@ def test_offline_imagenet_backbones_load(name: str, weights_file: str) -> None:
     if not (KERAS_MODELS / weights_file).is_file():
         pytest.skip(f"no offline weights {weights_file} under $KERAS_HOME/models")
     built = models.build_model(name, 3, weights="imagenet")
-    pooled = models.feature_model(built.model).predict(np.zeros((1, 224, 224, 3)), verbose=0)
+    pixels = np.zeros((1, *built.image_size, 3))
+    pooled = models.feature_model(built.model).predict(pixels, verbose=0)
     assert pooled.shape[0] == 1 and np.abs(pooled).sum() > 0
 
 
@@ -217,7 +219,9 @@ def test_frozen_training_caches_features_and_exports_the_chosen_head(
     )  # fmt: skip
     assert not any(line.startswith("features: ") and "to compute" in line for line in lines)
     keras_model = keras.models.load_model(version_dir / "model.keras")
-    pixels = tf.expand_dims(decode_and_resize(photos[0], (224, 224)), 0)
+    size = tuple(read_metadata(version_dir)["image_size"])
+    assert size == models.PRETRAINED_SIZE  # the default input of a pretrained backbone
+    pixels = tf.expand_dims(decode_and_resize(photos[0], size), 0)
     np.testing.assert_allclose(keras_model.predict(pixels, verbose=0), served[:1], atol=1e-5)
 
 
@@ -270,3 +274,43 @@ def test_cli_refuses_an_unknown_backbone_in_one_line(
         cli.main(["train", "--catalog", str(tmp_path), "--backbone", "resnet50"])
     assert exit_info.value.code == 2
     assert "unknown backbone 'resnet50'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("224x416", (224, 416)), ("320", (320, 320)), (" 64 X 96 ", (64, 96))]
+)
+def test_image_size_is_height_by_width_or_one_side(text: str, size: tuple[int, int]) -> None:
+    assert models.parse_image_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "224x", "x416", "224*416", "16x416", "big"])
+def test_unusable_image_sizes_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="image size"):
+        models.parse_image_size(text)
+
+
+def test_cli_refuses_an_unusable_image_size_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--catalog", str(tmp_path), "--image-size", "224x"])
+    assert exit_info.value.code == 2
+    assert "image size '224x'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_pretrained_backbones_take_wide_inputs_with_the_224_weights() -> None:
+    if not (KERAS_MODELS / IMAGENET_035).is_file():
+        pytest.skip(f"no offline weights {IMAGENET_035} under $KERAS_HOME/models")
+    square = models.build_model("mobilenet_v2", 3, image_size=(224, 224)).model
+    wide = models.build_model("mobilenet_v2", 3)  # the default size, no warning (errors here)
+    assert wide.image_size == models.PRETRAINED_SIZE and wide.image_size[1] > wide.image_size[0]
+    assert wide.model.input_shape == (None, *models.PRETRAINED_SIZE, 3)
+    # The same ImageNet convolution weights, whatever the input size.
+    for layer in ("Conv1", "block_16_project", "Conv_1"):
+        for ours, theirs in zip(
+            wide.model.get_layer(layer).get_weights(),
+            square.get_layer(layer).get_weights(),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(ours, theirs)

@@ -24,6 +24,7 @@ from cargame.domain.levels import Levels
 from model_service.explain import server as explainer
 from model_service.serving import server as serving
 from model_service.training import levels as training_levels
+from model_service.training import train
 from model_service.training.export import read_metadata
 from model_service.training.preprocess import decode_and_resize
 
@@ -147,3 +148,71 @@ async def test_the_explainer_explains_every_level(
         assert result["model_spec"] == {"name": name, "version": "1"}
         overlays[name] = result["explanations"][0]["overlay_png_b64"]
     assert overlays["tiny"] != overlays["tiny-rookie"]  # each level's own view of the photo
+
+
+@pytest.fixture(scope="module")
+def wide_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """`train` with a pretrained backbone at a wide input size and a rookie level; (models
+    folder, catalog folder)."""
+    root = tmp_path_factory.mktemp("wide")
+    catalog = build_shapes_catalog(root / "catalog", {"Acme/Alpha": 10, "Acme/Beta": 10})
+    config = load_config("test", environ={}).with_overrides({"model": {"name": "wide"}})
+    entries = [
+        # Nearly any top-1 is above this target: the rookie sees the smallest photos tried.
+        {"name": "rookie", "title": "Rookie", "target_top1": 0.01},
+        {"name": "expert", "title": "Expert"},
+    ]
+    train.train(
+        catalog, root / "models", "wide", backbone="mobilenet_v2", weights="none", epochs=2,
+        batch_size=8, seed=1, patience=2, progress=lambda line: None, cache_dir=root / "cache",
+        opponent_levels=Levels.parse(entries, "rookie", config).levels, image_size=(64, 96),
+    )  # fmt: skip
+    return root / "models", root / "catalog"
+
+
+def test_the_input_size_travels_in_the_export_to_the_levels(wide_export: tuple[Path, Path]) -> None:
+    models_dir, _ = wide_export
+    expert, rookie = (
+        read_metadata(models_dir / "wide" / "1"),
+        read_metadata(models_dir / "wide-rookie" / "1"),
+    )
+    assert expert["image_size"] == rookie["image_size"] == [64, 96]
+    height, width = rookie["view_size"]
+    assert width < 96 and abs(height / width - 64 / 96) < 0.1  # smaller, in the model's aspect
+    model = keras.models.load_model(models_dir / "wide" / "1" / "model.keras", compile=False)
+    assert model.input_shape == (None, 64, 96, 3)
+    cached = {path.name.split(".")[-2] for path in wide_export[0].parent.rglob("*.npy")}
+    assert cached == {"64x96"}
+
+
+@pytest.mark.asyncio
+async def test_servers_and_explainer_take_the_exports_input_size(
+    aiohttp_client: Any,
+    wide_export: tuple[Path, Path],
+    tmp_path: Path,
+    make_jpeg: Callable[..., bytes],
+) -> None:
+    models_dir, _ = wide_export
+    photo = make_jpeg((220, 40, 40), size=(120, 60), seed=3)
+    model = keras.models.load_model(models_dir / "wide" / "1" / "model.keras", compile=False)
+    pixels = tf.expand_dims(decode_and_resize(tf.constant(photo), (64, 96)), 0)
+    expected = model.predict(pixels, verbose=0)[0]
+    served_client = await aiohttp_client(serving.create_app(models_dir, poll_seconds=60, **LIMITS))
+    response = await served_client.post("/v1/models/wide:predict", json={"instances": [b64(photo)]})
+    assert response.status == 200, await response.text()
+    served = (await response.json())["predictions"][0]["probabilities"]
+    np.testing.assert_allclose(served, expected, atol=1e-5)
+    app = explainer.create_app(
+        models_dir, tmp_path / "cache", cache_size_bytes=10_000_000, poll_seconds=60, **LIMITS
+    )
+    explain_client = await aiohttp_client(app)
+    body = {"instances": [{"image_bytes": b64(photo)}]}
+    explanations = {}
+    for name in ("wide", "wide-rookie"):
+        response = await explain_client.post(f"/v1/models/{name}:explain", json=body)
+        assert response.status == 200, await response.text()
+        explanations[name] = (await response.json())["explanations"][0]
+        # MobileNetV2's last convolution grid of a 64x96 input: 2x3, wider than high.
+        assert explanations[name]["grid_size"] == [2, 3]
+    assert explanations["wide"]["class_index"] == int(np.argmax(expected))
+    assert explanations["wide"]["probability"] == pytest.approx(float(np.max(expected)), abs=1e-5)
