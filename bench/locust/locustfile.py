@@ -23,8 +23,9 @@ then the final score is read for 3-8 s. Actions are recorded as Locust requests 
 (click to page shown, pictures included); their requests as `<action> <part>`.
 
 When a request of an action fails (an error status, no connection), the page does not react; the
-person waits 1-3 s and clicks again (or presses "Try again"), once. The action's time then runs
-from the first click. A second failure loses the game and the visitor leaves. A game counts as
+person waits 1-3 s and clicks again, once, or, when the address had already changed (the
+action's callback answered, its page did not show), reloads the page. The action's time then
+runs from the first click. A second failure loses the game and the visitor leaves. A game counts as
 finished when its final page shows the score.
 
 Environment: CARGAME_LOAD_STEPS (users per step, "10,20,30,40,50"), CARGAME_LOAD_STEP_SECONDS
@@ -194,7 +195,7 @@ class Player(HttpUser):
 
     def play_game(self) -> None:
         starter = ids.HOME_STARTER if self.tab.pathname == "/" else ids.FINISH_STARTER
-        self.act("start", lambda attempt: self.start_game(starter, attempt))
+        self.act("start", lambda attempt: self.start_game(starter, attempt), ids.ATTEMPT_MAKE)
         key = game_key(self.tab.pointer)
         LOG.write("game", outcome="started", player=self.number, game=key)
         for number in range(1, ROUNDS + 1):
@@ -241,11 +242,12 @@ class Player(HttpUser):
         model = random.choice(models)["value"]  # nothing to send: State of the lock-in
         think("lock-in")
         clicked = time.monotonic()
-        self.act("lock-in", lambda attempt: self.lock_in(make, model, attempt))
+        self.act("lock-in", lambda attempt: self.lock_in(make, model, attempt), ids.RESULT_NEXT)
         think("answer")
         self._heatmaps_seen(clicked)
         action = "finish" if number == ROUNDS else "next"
-        self.act(action, lambda attempt: self.next_round(action, attempt))
+        expected = FINAL_SCORE if action == "finish" else ids.ATTEMPT_MAKE
+        self.act(action, lambda attempt: self.next_round(action, attempt), expected)
 
     def choose_make(self, make: str) -> list[dict[str, Any]]:
         outputs = self.tab.fire(
@@ -296,12 +298,17 @@ class Player(HttpUser):
         seconds = None if shown is None else round(max(0.0, shown - clicked), 3)
         LOG.write("heatmaps", player=self.number, seconds=seconds, polled=self.tab.polled)
 
-    def act(self, action: str, work: Callable[[int], T]) -> T:
-        """Do an action as a person: click, and click once more if the page did not react."""
-        clicked = time.perf_counter()
+    def act(self, action: str, work: Callable[[int], T], shows: str | None = None) -> T:
+        """Do an action as a person: click, and once more if the page did not react; if the
+        address changed but the page did not show (`shows`: a component id of the page it
+        leads to), reload it instead (F5)."""
+        clicked, address = time.perf_counter(), self.tab.pathname
         for attempt in (1, 2):
             try:
-                result = work(attempt)
+                if attempt == 2 and shows and self.tab.pathname != address:
+                    result: Any = self.reload(action, shows)
+                else:
+                    result = work(attempt)
             except (RequestFailed, UnexpectedPage) as problem:
                 if attempt == 2:
                     self._record(action, clicked, problem, retried=True)
@@ -312,6 +319,13 @@ class Player(HttpUser):
             self._record(action, clicked, None, retried=attempt == 2)
             return result
         raise AssertionError("unreachable")
+
+    def reload(self, action: str, shows: str) -> Any:
+        """The browser's reload of the current address: the page the action led to."""
+        content = self.tab.open(action, self.tab.pathname)
+        if find_component(content, shows) is None:
+            raise UnexpectedPage(f"{action}: the reloaded {self.tab.pathname} has no {shows}")
+        return content
 
     def _record(
         self, action: str, clicked: float, problem: Exception | None, retried: bool
