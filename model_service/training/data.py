@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+import keras
 import tensorflow as tf
 
 from cargame.domain.catalog import Catalog, CatalogImage
@@ -79,49 +80,77 @@ def evaluation_dataset(
     return dataset.cache().batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def training_dataset(
+def decoded_dataset(
     catalog: Catalog,
     items: Sequence[CatalogImage],
     classes: Sequence[str],
     image_size: tuple[int, int],
+) -> tf.data.Dataset:
+    """(uint8 image, class index) at the model's input size, decoded on the first pass and then
+    kept in memory: later epochs, and every pipeline built on it, do no JPEG work."""
+
+    def load(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        # uint8 quarters the memory; the rounding is far below the augmentation noise.
+        return tf.cast(tf.round(load_image(path, image_size)), tf.uint8), label
+
+    dataset = _paths_and_labels(catalog, items, classes)
+    return dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE).cache()
+
+
+def training_dataset(
+    images: tf.data.Dataset,
+    output_size: tuple[int, int],
     *,
     batch_size: int,
     seed: int,
 ) -> tf.data.Dataset:
-    """Shuffled, augmented batches of (image, class index); reshuffled every epoch."""
-
-    def load(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        # Cached as uint8 to quarter the memory; rounding is far below the augmentation noise.
-        image = tf.cast(tf.round(load_image(path, image_size)), tf.uint8)
-        return image, label
-
-    dataset = _paths_and_labels(catalog, items, classes)
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE).cache()
-    dataset = dataset.shuffle(len(items), seed=seed, reshuffle_each_iteration=True)
+    """Shuffled, augmented batches of (image, class index) from `decoded_dataset`, at
+    `output_size`; shuffled and augmented anew every epoch, reproducibly for the seed."""
+    count = int(images.cardinality())
+    dataset = images.shuffle(count, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def augmented(
-        pair: tuple[tf.Tensor, tf.Tensor], pair_seed: tf.Tensor
+        pair: tuple[tf.Tensor, tf.Tensor], batch_seed: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor]:
-        return augment(pair[0], pair_seed), pair[1]
+        return augment_batch(pair[0], batch_seed, output_size), pair[1]
 
     dataset = tf.data.Dataset.zip((dataset, seeds))
     dataset = dataset.map(augmented, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def augment(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """Random flip, crop-and-zoom, brightness and contrast; float32 0..255 in and out."""
-    flip_seed, scale_seed, crop_seed, brightness_seed, contrast_seed = tf.unstack(
-        tf.random.experimental.stateless_split(seed, 5)
+def augment_batch(images: tf.Tensor, seed: tf.Tensor, output_size: tuple[int, int]) -> tf.Tensor:
+    """Per photo: random flip, crop-and-zoom, brightness and contrast, then resized to
+    `output_size`; uint8 or float [N, H, W, 3] in, float32 0..255 out.
+
+    One affine transform per batch does every photo's flip and crop, which is cheaper on two
+    cores than a map over single photos."""
+    images = tf.cast(images, tf.float32)
+    count = tf.shape(images)[0]
+    height, width = images.shape[1], images.shape[2]
+    flip_seed, scale_seed, x_seed, y_seed, brightness_seed, contrast_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, 6)
     )
-    image = tf.cast(image, tf.float32)
-    height, width = image.shape[0], image.shape[1]
-    image = tf.image.stateless_random_flip_left_right(image, flip_seed)
-    scale = tf.random.stateless_uniform([], scale_seed, MIN_CROP, 1.0)
-    crop_size = tf.cast(tf.round(scale * [height, width]), tf.int32)
-    image = tf.image.stateless_random_crop(image, tf.concat([crop_size, [3]], 0), crop_seed)
-    image = tf.image.resize(image, [height, width])
-    image = tf.image.stateless_random_brightness(image, MAX_BRIGHTNESS_DELTA, brightness_seed)
-    image = tf.image.stateless_random_contrast(image, *CONTRAST_RANGE, contrast_seed)
-    return tf.clip_by_value(image, 0.0, 255.0)
+    scale = tf.random.stateless_uniform([count], scale_seed, MIN_CROP, 1.0)
+    left = tf.random.stateless_uniform([count], x_seed) * (1.0 - scale) * (width - 1)
+    top = tf.random.stateless_uniform([count], y_seed) * (1.0 - scale) * (height - 1)
+    flip = tf.random.stateless_uniform([count], flip_seed) < 0.5
+    # Output pixel (x, y) reads input (x_scale * x + x_offset, scale * y + top): a crop of
+    # `scale` of each side, zoomed back to full size, read right to left when flipped.
+    x_scale = tf.where(flip, -scale, scale)
+    x_offset = tf.where(flip, left + scale * (width - 1), left)
+    zeros = tf.zeros_like(scale)
+    transform = tf.stack([x_scale, zeros, x_offset, zeros, scale, top, zeros, zeros], axis=1)
+    images = keras.ops.image.affine_transform(images, transform, fill_mode="nearest")
+    if (height, width) != tuple(output_size):
+        images = tf.image.resize(images, output_size, antialias=True)
+    shape = [count, 1, 1, 1]
+    brightness = tf.random.stateless_uniform(
+        shape, brightness_seed, -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA
+    )
+    contrast = tf.random.stateless_uniform(shape, contrast_seed, *CONTRAST_RANGE)
+    mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+    # tf.image's brightness then contrast: a shift, then a stretch about the (shifted) mean.
+    images = (images - mean) * contrast + mean + brightness
+    return tf.clip_by_value(images, 0.0, 255.0)

@@ -55,15 +55,45 @@ def test_auto_backbone_depends_on_the_catalog() -> None:
     assert train.choose_backbone(demo, "mobilenet_v2") == "mobilenet_v2"
 
 
-def test_augment_is_seeded_and_keeps_shape_and_range() -> None:
-    picture = tf.cast(tf.random.stateless_uniform([20, 24, 3], [1, 2], 0, 256, tf.int32), tf.uint8)
-    first = data.augment(picture, tf.constant([5, 6], tf.int64)).numpy()
-    again = data.augment(picture, tf.constant([5, 6], tf.int64)).numpy()
-    other = data.augment(picture, tf.constant([7, 8], tf.int64)).numpy()
-    assert first.shape == (20, 24, 3) and first.dtype == np.float32
+def test_augment_batch_is_seeded_and_keeps_range_at_the_output_size() -> None:
+    pictures = tf.cast(
+        tf.random.stateless_uniform([6, 20, 24, 3], [1, 2], 0, 256, tf.int32), tf.uint8
+    )
+    first = data.augment_batch(pictures, tf.constant([5, 6], tf.int64), (20, 24)).numpy()
+    again = data.augment_batch(pictures, tf.constant([5, 6], tf.int64), (20, 24)).numpy()
+    other = data.augment_batch(pictures, tf.constant([7, 8], tf.int64), (20, 24)).numpy()
+    assert first.shape == (6, 20, 24, 3) and first.dtype == np.float32
     assert first.min() >= 0.0 and first.max() <= 255.0
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
+    # Each photo draws its own crop: no two come out alike.
+    assert not np.allclose(first[0], first[1])
+    smaller = data.augment_batch(pictures, tf.constant([5, 6], tf.int64), (10, 12)).numpy()
+    assert smaller.shape == (6, 10, 12, 3)
+
+
+def test_augment_batch_without_crop_keeps_each_photo_or_its_mirror(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(data, "MIN_CROP", 1.0)
+    pictures = np.random.default_rng(3).integers(0, 256, (16, 12, 16, 3)).astype(np.uint8)
+    out = data.augment_batch(pictures, tf.constant([1, 2], tf.int64), (12, 16)).numpy()
+    mirrored = 0
+    for picture, augmented in zip(pictures.astype(np.float32), out, strict=True):
+        unclipped = ((augmented > 0.5) & (augmented < 254.5)).all(axis=-1)
+        candidates = {False: picture, True: picture[:, ::-1]}
+        # Brightness and contrast are a shift and a stretch per channel: correlation stays 1.
+        matches = [
+            flip
+            for flip, candidate in candidates.items()
+            if all(
+                np.corrcoef(candidate[unclipped][:, c], augmented[unclipped][:, c])[0, 1] > 0.999
+                for c in range(3)
+            )
+        ]
+        assert len(matches) == 1
+        mirrored += matches[0]
+    assert 0 < mirrored < len(pictures)
 
 
 def test_evaluate_split_metrics() -> None:
@@ -106,17 +136,17 @@ def test_tiny_training_run_exports_a_model_with_an_evaluation(
     shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trained_on: list[str] = []
-    original = data.training_dataset
+    original = data.decoded_dataset
 
     def recording_dataset(catalog, items, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         trained_on.extend(item.image_id for item in items)
         return original(catalog, items, *args, **kwargs)
 
-    monkeypatch.setattr(data, "training_dataset", recording_dataset)
+    monkeypatch.setattr(data, "decoded_dataset", recording_dataset)
     lines: list[str] = []
     levels = [Level("rookie", "Rookie", "cars-rookie", 0.5), Level("expert", "Expert", "cars")]
     version_dir = train.train(
-        shapes_catalog, tmp_path, "cars", backbone="small-cnn", weights="none", epochs=2,
+        shapes_catalog, tmp_path, "cars", backbone="small-cnn", weights="none", epochs=3,
         batch_size=8, seed=1, patience=2, progress=lines.append, opponent_levels=levels,
     )  # fmt: skip
 
@@ -135,7 +165,10 @@ def test_tiny_training_run_exports_a_model_with_an_evaluation(
         scores = report["splits"][split]
         assert {"top1", "top5", "make_top1", "per_class", "confused_pairs"} <= set(scores)
         assert scores["count"] == 8 and scores["top5"] == 1.0  # three classes: always in top 5
-    assert any(line.startswith("train epoch 1/2: loss") for line in lines)
+    # Progressive resizing: the first epochs on smaller photos, the rest at the model's size.
+    assert any(line.startswith("train 80x80 epoch 1/3: loss") for line in lines)
+    assert any(line.startswith("train 128x128 epoch 3/3: loss") for line in lines)
+    assert report["epochs_run"] == 3
     assert "| game |" in (version_dir / "evaluation.md").read_text()
     _assert_keras_file_matches_serving(version_dir, shapes_catalog)
     # The rookie level is exported beside it; both reports list both levels' game top-1.
@@ -149,7 +182,7 @@ def test_tiny_training_run_exports_a_model_with_an_evaluation(
 
 
 def _assert_keras_file_matches_serving(version_dir: Path, catalog: Catalog) -> None:
-    """The trained model.keras reloads (with its optimizer) and agrees with the SavedModel."""
+    """The trained model.keras reloads and agrees with the SavedModel."""
     photo = catalog.path(catalog.split("game")[0]).read_bytes()
     served = tf.saved_model.load(str(version_dir)).signatures["serving_default"](
         image_bytes=tf.constant([photo])
