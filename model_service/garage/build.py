@@ -6,9 +6,14 @@ downloads. The same seed and size always give byte-identical images and manifest
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import io
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +30,8 @@ VALIDATION_FRACTION = 0.15
 GAME_FRACTION = 0.2
 JPEG_QUALITY = 90
 PROGRESS_EVERY = 100  # images between progress messages
+MAX_WORKERS = 8  # drawing processes; each renders whole photos on its own
+MIN_PARALLEL_PHOTOS = 200  # below this, starting the processes costs more than it saves
 
 
 def image_rng(seed: int, label: str, index: int) -> np.random.Generator:
@@ -103,20 +110,42 @@ def write_photos(
     per_class: int,
     progress: Callable[[str], None],
 ) -> list[tuple[CarDesign, str, BoundingBox]]:
-    """Render and save every photo; returns (design, image id, box) in catalog order."""
+    """Render and save every photo, on every core; returns (design, image id, box) in catalog
+    order. Each photo depends only on (seed, class, number), so the result is the same on any
+    number of cores."""
     folder = root / "images"
     folder.mkdir(parents=True, exist_ok=True)
-    total, photos = per_class * len(designs), []
-    for design in designs:
-        for index in range(per_class):
-            image, box = render_photo(design, image_rng(seed, design.label, index))
-            data = encode_jpeg(image)
-            image_id = hashlib.sha256(data).hexdigest()[:16]
-            (folder / f"{image_id}.jpg").write_bytes(data)
+    jobs = [(design, index) for design in designs for index in range(per_class)]
+    draw = functools.partial(write_photo, folder, seed)
+    workers = min(available_cores(), MAX_WORKERS) if len(jobs) >= MIN_PARALLEL_PHOTOS else 1
+    photos = []
+    with contextlib.ExitStack() as stack:
+        results: Iterable[tuple[str, BoundingBox]] = map(draw, jobs)
+        if workers > 1:
+            # spawn, not fork: the calling process may hold TensorFlow's threads.
+            context = multiprocessing.get_context("spawn")
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+            results = pool.map(draw, jobs, chunksize=PROGRESS_EVERY // (2 * workers))
+        for (design, _), (image_id, box) in zip(jobs, results, strict=True):
             photos.append((design, image_id, box))
             if len(photos) % PROGRESS_EVERY == 0:
-                progress(f"demo garage: {len(photos)}/{total} images")
+                progress(f"demo garage: {len(photos)}/{len(jobs)} images")
     return photos
+
+
+def write_photo(folder: Path, seed: int, job: tuple[CarDesign, int]) -> tuple[str, BoundingBox]:
+    """Render one photo, save it under its content hash; returns (image id, box)."""
+    design, index = job
+    image, box = render_photo(design, image_rng(seed, design.label, index))
+    data = encode_jpeg(image)
+    image_id = hashlib.sha256(data).hexdigest()[:16]
+    (folder / f"{image_id}.jpg").write_bytes(data)
+    return image_id, box
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def write_references(root: Path, designs: list[CarDesign]) -> dict[str, str]:

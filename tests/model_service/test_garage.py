@@ -36,6 +36,24 @@ def test_same_seed_gives_byte_identical_catalog(built: Catalog, tmp_path: Path) 
     assert folder_bytes(again.root) == folder_bytes(built.root)
 
 
+def test_drawing_on_several_cores_gives_the_same_catalog(
+    built: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools: list[int] = []
+    original = garage.ProcessPoolExecutor
+
+    def recording_pool(workers: int, **kwargs: object) -> object:
+        pools.append(workers)
+        return original(workers, **kwargs)
+
+    monkeypatch.setattr(garage, "MIN_PARALLEL_PHOTOS", 0)
+    monkeypatch.setattr(garage, "available_cores", lambda: 2)
+    monkeypatch.setattr(garage, "ProcessPoolExecutor", recording_pool)
+    again = garage.build_demo_catalog(tmp_path, per_class=PER_CLASS)
+    assert pools == [2]
+    assert folder_bytes(again.root) == folder_bytes(built.root)
+
+
 def test_other_seed_gives_other_photos(built: Catalog, tmp_path: Path) -> None:
     other = garage.build_demo_catalog(tmp_path, seed=8, per_class=PER_CLASS)
     assert {image.image_id for image in other.images}.isdisjoint(
