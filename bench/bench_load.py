@@ -103,6 +103,18 @@ def precompute(module: Any, settings: Any) -> list[str]:
     return [level.servable for level in Levels.from_config(load_config()).levels]
 
 
+class LoadSampler(threading.Thread):
+    """The machine's 1-minute load average every few seconds: (time, load) in `samples`."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.every, self.samples, self.done = every, [], threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            self.samples.append((time.time(), os.getloadavg()[0]))
+
+
 def killer(running: Running, at: float, record: dict[str, Any]) -> threading.Thread:
     """Kill web-1 at monotonic time `at`; record when, and when it served again."""
 
@@ -172,6 +184,8 @@ def section(summary: dict[str, Any]) -> str:
     requests = ", ".join(f"{name} {count}" for name, count in summary["failed_requests"].items())
     knee = summary["knee"]
     knee_text = f"{knee} players" if knee else f"no step up to {steps[-1]} players"
+    if knee == str(steps[0]):
+        knee_text = f"the first step already, {knee} players"
     database = ", ".join(f"{count} {status}" for status, count in summary["database"].items())
     return f"""{load_report.SECTION}
 
@@ -200,8 +214,9 @@ pictures are there; "page change" is lock-in, next and finish. A request that fa
 player wait 1-3 s and click again, once (the action's time includes that); a second failure
 loses the game.
 
-Commit {summary["commit"]}; {summary["cpus"]} cores shared with other engineers' work.
-Before: `{summary["uptime_before"]}`. After: `{summary["uptime_after"]}`. Locust itself used
+Commit {summary["commit"]}; {summary["cpus"]} cores shared with other engineers' work (the
+load average column: the machine's mean 1-minute load during each step). Before:
+`{summary["uptime_before"]}`. After: `{summary["uptime_after"]}`. Locust itself used
 {summary["locust_cpu_seconds"]} s of CPU on the same cores.
 
 {load_report.markdown(summary)}
@@ -257,10 +272,13 @@ def main() -> None:
         at = time.monotonic() + args.step_seconds * (len(steps) - 1) + args.kill_after
         kill: dict[str, Any] = {}
         thread = killer(running, at, kill)
+        sampler = LoadSampler()
+        sampler.start()
         completed, locust_cpu = run_locust(
             settings, folder, steps, args.step_seconds, args.kill_after
         )
         thread.join(RESTART_SECONDS)
+        sampler.done.set()
         events = load_report.read_events(folder / "events.jsonl")
         started = {event["game"] for event in events if event.get("outcome") == "started"}
         database = database_games(settings, started)
@@ -268,7 +286,8 @@ def main() -> None:
         stop(running.honcho)
         forget(settings)
     after = uptime()
-    summary = load_report.summarise(events, steps, kill, folder / "load_stats.csv")
+    stats = folder / "load_stats.csv"
+    summary = load_report.summarise(events, steps, kill, stats, sampler.samples)
     summary.update(
         commit=measured,
         uptime_before=before,

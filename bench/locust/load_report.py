@@ -45,9 +45,14 @@ def window_of(event: dict[str, Any], last: int, killed_at: float | None) -> str:
 
 
 def summarise(
-    events: list[dict[str, Any]], steps: list[int], kill: dict[str, Any], stats_csv: Path
+    events: list[dict[str, Any]],
+    steps: list[int],
+    kill: dict[str, Any],
+    stats_csv: Path,
+    load: list[tuple[float, float]] = (),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    """Per window and action: percentiles, errors, retries; games; the knee; the kill."""
+    """Per window and action: percentiles, errors, retries, the machine's mean 1-minute load
+    average (`load`: samples of (time, load)); games; the knee; the kill."""
     killed_at = kill.get("killed_at")
     names = [str(users) for users in steps] + ([f"{steps[-1]}, kill"] if killed_at else [])
     windows: dict[str, dict[str, Any]] = {}
@@ -64,6 +69,7 @@ def summarise(
             "finished": sum(1 for e in inside if e.get("outcome") == "finished"),
             "heatmaps_polled": percentiles([e["seconds"] * 1000 for e in heatmaps if e["seconds"]]),
             "heatmaps_late": sum(1 for e in heatmaps if e["seconds"] is None),
+            "load": _mean_load(load, [e["t"] for e in inside]),
         }
     knee = next(
         (n for n in map(str, steps) if windows[n]["page_change"].get("p95", 0) > KNEE_MS), None
@@ -77,6 +83,11 @@ def summarise(
         "failed_requests": _failed_requests(stats_csv),
         "steps": steps,
     }
+
+
+def _mean_load(load: list[tuple[float, float]], times: list[float]) -> float | None:
+    inside = [value for at, value in load if times and min(times) <= at <= max(times)]
+    return round(sum(inside) / len(inside), 1) if inside else None
 
 
 def _all(events: list[dict[str, Any]], action: str) -> list[float]:
@@ -145,8 +156,9 @@ def markdown(summary: dict[str, Any]) -> str:
     """The figures of the "Load test" section of bench/README.md (the prose is in bench_load)."""
     lines = [
         "| players | actions | page change p50 / p95 / p99 ms | start p50 / p95 / p99 ms "
-        "| failed actions | retries | games finished | heatmaps polled p50 / p95 ms (late) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| failed actions | retries | games finished | heatmaps polled p50 / p95 ms (late) "
+        "| load average |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, window in summary["windows"].items():
         count = sum(figures.get("n", 0) for figures in window["actions"].values())
@@ -154,7 +166,7 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| {name} | {count:,} | {_triple(window['page_change'])} "
             f"| {_triple(window['actions']['start'])} | {window['failed']} | {window['retries']} "
             f"| {window['finished']} | {_triple(window['heatmaps_polled'])} "
-            f"({window['heatmaps_late']}) |"
+            f"({window['heatmaps_late']}) | {window.get('load') or '-'} |"
         )
     last = str(summary["steps"][-1])
     lines += [
