@@ -131,6 +131,7 @@ def train(
     report.update(
         name=name,
         backbone=plan.built.backbone,
+        image_size=list(plan.built.image_size),
         catalog=catalog.name,
         seed=seed,
         epochs_run=epochs_run,
