@@ -1,9 +1,10 @@
 """Heatmaps made after the game has started, shared by every web worker.
 
 A game start waits only for the batched predict, so round 1 shows at once; a background thread
-of the starting worker then asks the explainer for every round's heatmaps (round 1 first). What
-comes back goes into the shared storage (a diskcache folder, or Redis: as the games), one entry
-per round with its overlays' media tokens, so whichever worker serves an answer page can show it.
+of the starting worker then asks the explainer for every round's heatmaps (round 1 first, after
+`FIRST_PAGE_SECONDS` for the first page to load). What comes back goes into the shared storage
+(a diskcache folder, or Redis: as the games), one entry per round with its overlays' media
+tokens, so whichever worker serves an answer page can show it.
 
 Entries, all kept as long as the media tokens they name:
 - `<game>-plan`: the model, its version and each round's `HeatmapJob`, written before the game
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0  # how often a filling thread says it is alive
 LEASE_SECONDS = 6  # three missed heartbeats: the filling worker is gone, a page takes over
+# Grad-CAM is CPU-heavy: where the explainer shares the machine, asking it at once slows the
+# round-1 page the player is waiting for, whose heatmap is needed only after a guess (seconds).
+FIRST_PAGE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,17 @@ class Plan:
 class HeatmapBoard:
     """Every game's heatmaps in progress, in storage shared by all web workers."""
 
-    def __init__(self, storage: Storage, media: MediaStore, settings: GameSettings) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        media: MediaStore,
+        settings: GameSettings,
+        first_page_seconds: float = FIRST_PAGE_SECONDS,
+    ) -> None:
         self.storage = storage
         self.media = media
         self.settings = settings  # where the explainer is and how long to wait for it
+        self.first_page_seconds = first_page_seconds  # the fill waits this long before asking
 
     @property
     def ttl_seconds(self) -> int:
@@ -158,6 +169,7 @@ class HeatmapBoard:
     async def _fill_rounds(self, game_id: str, plan: Plan, photos: Sequence[bytes]) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(game_id))
         try:
+            await asyncio.sleep(self.first_page_seconds)
             await rounds.fetch_heatmaps(
                 self._settings(plan),
                 plan.version,

@@ -4,9 +4,9 @@ The player picks the AI opponent first: one large radio tile per level (tap it, 
 group and choose with the arrow keys), with its accuracy measured on the game split; the level
 played last in this browser's session is preselected, else the configured default.
 
-While the rounds are prepared (one predict, every heatmap), the start records its steps for this
-browser (`services.start_progress`); an interval, running only meanwhile, turns them into the
-progress bar the player watches.
+While the rounds are prepared (one predict; the heatmaps follow in the background), the start
+records its steps for this browser (`services.start_progress`); an interval, running only
+meanwhile, turns them into the progress bar the player watches.
 """
 
 from __future__ import annotations
