@@ -13,6 +13,7 @@ import pytest
 from browser import BROWSER_TIMEOUT, press
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
+from support_heatmaps import wait_for_heatmaps
 from support_web import MODEL_VERSION
 
 from cargame.accounts.db import EXTENSION
@@ -79,6 +80,7 @@ def test_a_game_at_rookie_asks_the_rookie_servable_and_records_the_level(
     assert (game.level, game.model_name, game.model_version) == ("rookie", "cars-rookie", 3)
     predicted = [path for _, path, _ in serving.requests if path.endswith(":predict")]
     assert predicted == [f"/v1/models/cars-rookie/versions/{MODEL_VERSION}:predict"]
+    wait_for_heatmaps(client, pointer)  # asked in the background after the start
     explained = {path for _, path, _ in explainer.requests}
     assert explained == {f"/v1/models/cars-rookie/versions/{MODEL_VERSION}:explain"}
     with app.server.app_context():

@@ -163,6 +163,8 @@ class HeatmapBoard:
         with app.app_context():
             try:
                 asyncio.run(self._fill_rounds(game_id, plan, photos))
+            except SystemExit:  # the server stops its threads: pages take over after the lease
+                logger.info("background heatmaps of game %s stopped", game_id)
             except Exception:  # the thread's end: pages take over once the lease runs out
                 logger.exception("background heatmaps of game %s failed", game_id)
 
