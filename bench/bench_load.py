@@ -210,8 +210,10 @@ the page's pictures and the callbacks fired when content appears; enabled `dcc.I
 a server callback are polled as the page does. Think times (uniform, seconds): start page 2-5,
 photo to make 2-5, model 1-3, lock in 0.5-1.5, reading the answer 3-8, the final score 3-8: a
 game takes about a minute. An action's time runs from the click until the next page and its
-pictures are there; "page change" is lock-in, next and finish. A request that fails makes the
-player wait 1-3 s and click again, once (the action's time includes that); a second failure
+pictures are there; "page change" is lock-in, next and finish. "Heatmaps polled": answer pages
+that had to wait for their heatmaps, from the lock-in until they showed ("late": Next pressed
+before). A request that fails makes the player wait 1-3 s and click again, once, or reload the
+page when its address had already changed (the action's time includes that); a second failure
 loses the game.
 
 Commit {summary["commit"]}; {summary["cpus"]} cores shared with other engineers' work (the
@@ -225,7 +227,9 @@ load average column: the machine's mean 1-minute load during each step). Before:
   the score), {games["lost"]} lost. In the database: {database}.
 - **Errors**: {failed} failed actions (failed again after the player's retry). Failed requests,
   each followed by the player's retry: {requests or "none"}.
-- **Knee**: page-change p95 passes {load_report.KNEE_MS} ms at {knee_text}.
+- **Knee**: page-change p95 passes {load_report.KNEE_MS} ms at {knee_text}. The steps run one
+  after another on a machine others use too: read a trend across steps together with each
+  step's load average.
 - **Kill**: {_kill_text(kill)}
 
 | goal at {steps[-1]} players | measured | |
