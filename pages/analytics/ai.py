@@ -1,4 +1,4 @@
-"""/analytics/ai: calibration of the AI's confidence, accuracy and top-5 hits per model version."""
+"""/analytics/ai: calibration of the AI's confidence, accuracy and top-5 hits per model."""
 
 from __future__ import annotations
 

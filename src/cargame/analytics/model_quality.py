@@ -98,9 +98,9 @@ def versions(session: Session, filters: Filters) -> list[VersionQuality]:
 
 
 def overall(rows: list[VersionQuality]) -> VersionQuality:
-    """All versions together (a sum of the per-version counts)."""
+    """All models together (a sum of the per-model counts)."""
     return VersionQuality(
-        "all versions",
+        "all models",
         sum(row.rounds for row in rows),
         sum(row.exact for row in rows),
         sum(row.make for row in rows),

@@ -1,4 +1,4 @@
-"""The AI view's charts: the reliability diagram, accuracy and top-5 hits per model version."""
+"""The AI view's charts: the reliability diagram, accuracy and top-5 hits per model."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def reliability_figure(bins: list[CalibrationBin]) -> dict:
 
 
 def versions_figure(versions: list[model_quality.VersionQuality]) -> dict:
-    """Exact and right-make accuracy per model version, side by side, with 95 % intervals."""
+    """Exact and right-make accuracy per model (level and version), with 95 % intervals."""
     x = [row.version for row in versions]
     data = []
     for name, attribute, color, pattern in (
@@ -102,7 +102,7 @@ def versions_figure(versions: list[model_quality.VersionQuality]) -> dict:
                 "<extra>%{fullData.name}</extra>",
             }
         )
-    title = "The AI's accuracy per model version, with 95 % intervals (Wilson)"
+    title = "The AI's accuracy per model (level and version), with 95 % intervals (Wilson)"
     return ui.figure(data, title, "Model version", "Accuracy", barmode="group", yaxis=PERCENT_AXIS)
 
 
@@ -124,11 +124,11 @@ def top5_figure(versions: list[model_quality.VersionQuality]) -> dict:
     line = {
         "type": "scatter",
         "mode": "lines+markers",
-        "name": f"All versions: {overall_rate:.0%}",
+        "name": f"All models: {overall_rate:.0%}",
         "x": [row.version for row in versions],
         "y": [overall_rate] * len(versions),
         "line": {"color": "#440154", "dash": "dot"},
         "marker": {"symbol": "diamond"},
     }
-    title = "Truth among the AI's top 5, per model version"
+    title = "Truth among the AI's top 5, per model (level and version)"
     return ui.figure([bars, line], title, "Model version", "Top-5 hit rate", yaxis=PERCENT_AXIS)
