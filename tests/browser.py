@@ -22,7 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from cargame.web import ids
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's build, with /usr/bin/chromedriver beside it
-BROWSER_TIMEOUT = 15  # seconds; a game start makes one predict and ten explain calls
+BROWSER_TIMEOUT = 15  # seconds; a game start makes one predict (heatmaps follow in the background)
 
 
 def chromium_options() -> Options:
