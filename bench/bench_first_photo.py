@@ -43,14 +43,19 @@ import diskcache
 import numpy as np
 import waitress
 from bench_model_service import explainer_server, free_port, model_server
-from bench_support import make_photo  # first: it puts tests/ on sys.path for the test helpers
+from bench_support import (  # first: it puts tests/ on sys.path for the test helpers
+    CARS,
+    LABELS,
+    make_photo,
+    write_section,
+)
 from browser import chromium_options, click, tap_tile
 from dash.testing.browser import Browser
 
 from cargame.app import create_app
 from cargame.clients import serving
 from cargame.config import Config, load_config
-from cargame.domain.catalog import Catalog, CatalogImage, make_label, split_label
+from cargame.domain.catalog import Catalog, CatalogImage, split_label
 from cargame.web import ids
 from cargame.web.heatmaps import FIRST_PAGE_SECONDS
 from cargame.web.runtime import runtime_of
@@ -60,17 +65,6 @@ README = ROOT / "bench" / "README.md"
 SECTION = "## First photo"
 WIDTH = 98  # bench/README.md's line length
 MODEL = "cars"  # the servable name bench_model_service's start-up checks look for
-CARS = [
-    (make, model)
-    for make, models in {
-        "Audi": ("A4", "Q5", "TT"),
-        "BMW": ("X5", "i3", "M3"),
-        "Volvo": ("XC90", "V60", "S60"),
-        "Skoda": ("Octavia", "Fabia", "Kodiaq"),
-    }.items()
-    for model in models
-]
-LABELS = [make_label(make, model) for make, model in CARS]
 SPLITS = {"train": 6, "validation": 2, "game": 4}  # photos per model in each split
 EPOCHS = 3
 TIMEOUT = 60  # seconds for anything in the browser
@@ -402,19 +396,6 @@ def render(results: dict[str, Any], measured: str) -> str:
     )
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this benchmark's section; other sections stay as they are."""
-    existing = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    start = existing.find(SECTION)
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        end = existing.find("\n## ", start + len(SECTION))
-        tail = "" if end == -1 else "\n" + existing[end:]
-        updated = existing[:start] + text + tail
-    README.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=8, help="starts per mode")
@@ -424,7 +405,7 @@ def main() -> None:
     text = render(run(args.games), measured)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(README, SECTION, text)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_support import PHOTO_SIZE, photo_for_seed
+from bench_support import PHOTO_SIZE, photo_for_seed, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "bench" / "README.md"
@@ -416,19 +416,6 @@ def reading() -> list[str]:
     ]
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this benchmark's section; other sections stay as they are."""
-    existing = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    start = existing.find(SECTION)
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        end = existing.find("\n## ", start + len(SECTION))
-        tail = "" if end == -1 else "\n" + existing[end:]
-        updated = existing[:start] + text + tail
-    README.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
@@ -438,7 +425,7 @@ def main() -> None:
     text = render(run(args.repeats, args.backbone), args.repeats)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(README, SECTION, text)
 
 
 if __name__ == "__main__":

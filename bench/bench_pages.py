@@ -45,14 +45,18 @@ from typing import Any
 
 import numpy as np
 import waitress
-from bench_support import make_photo  # first: it puts tests/ on sys.path for the doubles
+from bench_support import (  # first: it puts tests/ on sys.path for the doubles
+    CARS,
+    LABELS,
+    make_photo,
+)
 from browser import chromium_options, click, tap_tile
 from dash.testing.browser import Browser
 from doubles import FakeAI, FakeExplainer, FakeServing, ServerThread, application
 
 from cargame.app import create_app
 from cargame.config import Config, load_config
-from cargame.domain.catalog import Catalog, CatalogImage, make_label, split_label
+from cargame.domain.catalog import Catalog, CatalogImage, split_label
 from cargame.domain.game import GameData, Round
 from cargame.web import ids, state
 from cargame.web.media import MediaItem
@@ -75,18 +79,7 @@ HOME, ATTEMPT, RESULT, FINISH = (
 )
 SUBMIT, PLAY_AGAIN = f"#{ids.ATTEMPT_SUBMIT}", f"#{ids.FINISH_AGAIN}"
 PLAY_LINK = "a.nav-link[href='/']"
-# A garage like the demo one: 12 models of 4 makes, 3 game photos each.
-CARS = [
-    (make, model)
-    for make, models in {
-        "Audi": ("A4", "Q5", "TT"),
-        "BMW": ("X5", "i3", "M3"),
-        "Volvo": ("XC90", "V60", "S60"),
-        "Skoda": ("Octavia", "Fabia", "Kodiaq"),
-    }.items()
-    for model in models
-]
-LABELS = [make_label(make, model) for make, model in CARS]
+# The garage of bench_support: 12 models of 4 makes, 3 game photos each.
 GAME_PHOTOS_PER_LABEL = 3
 GRID_SIDE = 7  # MobileNetV2's last conv grid at 224 px, the explainer's `heatmap`
 COMPACT = {"separators": (",", ":"), "ensure_ascii": False}

@@ -13,11 +13,25 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from cargame.domain.catalog import make_label
+
 TESTS_DIR = Path(__file__).resolve().parents[1] / "tests"
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))  # as pytest does with `pythonpath = ["tests"]`
 
 PHOTO_SIZE = (640, 480)  # a typical web photo of a car, like the Car Connection pictures
+# A garage like the demo one: 12 models of 4 makes.
+CARS = [
+    (make, model)
+    for make, models in {
+        "Audi": ("A4", "Q5", "TT"),
+        "BMW": ("X5", "i3", "M3"),
+        "Volvo": ("XC90", "V60", "S60"),
+        "Skoda": ("Octavia", "Fabia", "Kodiaq"),
+    }.items()
+    for model in models
+]
+LABELS = [make_label(make, model) for make, model in CARS]
 
 
 def make_photo(rng: np.random.Generator) -> bytes:
@@ -39,3 +53,16 @@ def make_photo(rng: np.random.Generator) -> bytes:
 def photo_for_seed(seed: int) -> bytes:
     """`make_photo` from its own seed."""
     return make_photo(np.random.default_rng(seed))
+
+
+def write_section(readme: Path, section: str, text: str) -> None:
+    """Replace (or append) a benchmark's section of `readme`; other sections stay as they are."""
+    existing = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
+    start = existing.find(section)
+    if start == -1:
+        updated = existing.rstrip("\n") + "\n\n" + text
+    else:
+        end = existing.find("\n## ", start + len(section))
+        tail = "" if end == -1 else "\n" + existing[end:]
+        updated = existing[:start] + text + tail
+    readme.write_text(updated, encoding="utf-8")

@@ -8,19 +8,14 @@ cars with the truth among its top five, so every answer page shows long names in
 from __future__ import annotations
 
 import io
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-import waitress
-from doubles import FakeAI, FakeExplainer, FakeServing, ServerThread
+from doubles import FakeAI
 from PIL import Image, ImageDraw
-from support import free_port
-from support_web import make_config, overlay_png
+from support_web import served_app
 
-from cargame.app import create_app
 from cargame.domain.catalog import Catalog, CatalogImage, make_label
 
 MODELS_BY_MAKE = {
@@ -124,19 +119,6 @@ def _photo(index: int, variant: int) -> bytes:
     return buffer.getvalue()
 
 
-@contextmanager
-def served_big_app(tmp: Path, **overrides: Any) -> Iterator[tuple[Any, str]]:
+def served_big_app(tmp: Path, **overrides: Any) -> AbstractContextManager[tuple[Any, str]]:
     """The app on the 60-model catalog against its fakes, under waitress: (app, base URL)."""
-    catalog = build_catalog(tmp / "catalog")
-    ai, overlay = fake_ai(), overlay_png()
-    explainer = FakeExplainer(ai, lambda photo, label: (overlay, [[0.0]]))
-    with ServerThread(FakeServing(ai).app) as serving, ServerThread(explainer.app) as explain:
-        config = make_config(tmp, catalog, serving.url, explain.url).with_overrides(overrides)
-        app = create_app(config)
-        port = free_port()
-        server = waitress.create_server(app.server, host="127.0.0.1", port=port, threads=8)
-        threading.Thread(target=server.run, daemon=True).start()
-        try:
-            yield app, f"http://127.0.0.1:{port}"
-        finally:
-            server.close()
+    return served_app(tmp, build=build_catalog, make_ai=fake_ai, **overrides)

@@ -197,12 +197,19 @@ def dash_client() -> Callable[[Any], DashClient]:
 
 
 @contextmanager
-def served_app(tmp: Path, **overrides: Any) -> Iterator[tuple[Any, str]]:
-    """The app on the generated catalog against the fakes, served by waitress on a free port:
-    (app, base URL). `overrides` are config sections, e.g. `web={"booth": True}`. For scripts
-    and benchmarks; tests use `make_web_config` and `dash_duo`."""
-    catalog = build_catalog(tmp / "catalog")
-    ai, overlay = fake_ai(), overlay_png()
+def served_app(
+    tmp: Path,
+    *,
+    build: Callable[[Path], Catalog] = build_catalog,
+    make_ai: Callable[[], FakeAI] = fake_ai,
+    **overrides: Any,
+) -> Iterator[tuple[Any, str]]:
+    """The app on the generated catalog (or `build`'s, with `make_ai`'s fake AI) against the
+    fakes, served by waitress on a free port: (app, base URL). `overrides` are config sections,
+    e.g. `web={"booth": True}`. For scripts and benchmarks; tests use `make_web_config` and
+    `dash_duo`."""
+    catalog = build(tmp / "catalog")
+    ai, overlay = make_ai(), overlay_png()
     explainer = FakeExplainer(ai, lambda photo, label: (overlay, [[0.0]]))
     with ServerThread(FakeServing(ai).app) as serving, ServerThread(explainer.app) as explain:
         config = make_config(tmp, catalog, serving.url, explain.url).with_overrides(overrides)
