@@ -33,20 +33,18 @@ import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import diskcache
 import numpy as np
-import waitress
 from bench_model_service import explainer_server, free_port, model_server
 from bench_support import (  # first: it puts tests/ on sys.path for the test helpers
     CARS,
     LABELS,
     make_photo,
+    serve_app,
     write_section,
 )
 from browser import chromium_options, click, tap_tile
@@ -160,18 +158,6 @@ def web_config(
             "web": {"background_heatmaps": background, "round_seconds": 0},
         }
     )
-
-
-@contextmanager
-def serve_app(wsgi_app: Any) -> Iterator[str]:
-    """waitress on a free port in a thread, as `cargame web` serves the app."""
-    server = waitress.create_server(wsgi_app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
 
 
 class Player:

@@ -37,18 +37,17 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import waitress
 from bench_support import (  # first: it puts tests/ on sys.path for the doubles
     CARS,
     LABELS,
     make_photo,
+    serve_app,
 )
 from browser import chromium_options, click, tap_tile
 from dash.testing.browser import Browser
@@ -622,18 +621,6 @@ def bench_config(folder: Path, catalog: Catalog, services_url: str) -> Config:
     )
 
 
-@contextmanager
-def serve_app(wsgi_app: Any) -> Iterator[str]:
-    """waitress on a free port in a thread, as `cargame web` serves the app."""
-    server = waitress.create_server(wsgi_app, host="127.0.0.1", port=0, threads=16)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-
-
 def run(games: int, seed: int) -> list[str]:
     """Play `games` games in Chromium; the report as Markdown lines."""
     with tempfile.TemporaryDirectory() as name:
@@ -647,7 +634,7 @@ def run(games: int, seed: int) -> list[str]:
             sizer = StoreSizer(app.server, catalog, explanations)
             recorder = Recorder(app.server.wsgi_app, sizer)
             app.server.wsgi_app = recorder  # type: ignore[method-assign]
-            with serve_app(app.server) as url:
+            with serve_app(app.server, threads=16) as url:
                 player = Player(url, recorder, random.Random(seed))
                 try:
                     player.play(games)

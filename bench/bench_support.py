@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import waitress
 from PIL import Image, ImageDraw, ImageFilter
 
 from cargame.domain.catalog import make_label
@@ -66,3 +71,14 @@ def write_section(readme: Path, section: str, text: str) -> None:
         tail = "" if end == -1 else "\n" + existing[end:]
         updated = existing[:start] + text + tail
     readme.write_text(updated, encoding="utf-8")
+
+
+@contextmanager
+def serve_app(wsgi_app: Any, threads: int = 8) -> Iterator[str]:
+    """waitress on a free port in a thread, as `cargame web` serves the app: its base URL."""
+    server = waitress.create_server(wsgi_app, host="127.0.0.1", port=0, threads=threads)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
