@@ -52,11 +52,13 @@ def press(browser: Any, key: str) -> None:
     time.sleep(0.15)
 
 
-def click(browser: Any, selector: str, attempts: int = 3) -> None:
+def click(browser: Any, selector: str, attempts: int = 5) -> None:
     """Scroll the element to the middle of the window, then click it like a mouse would.
 
     A callback may replace the element meanwhile (the header's account menu is rendered again
-    on every page change), or a late layout shift may move it; then it is clicked again.
+    on every page change; in the cluster tests a page whose request met a killed web instance
+    is rendered again after nginx's retry), or a late layout shift may move it; then it is
+    found and clicked again.
     """
     for attempt in range(1, attempts + 1):
         element = browser.wait_for_element(selector, timeout=BROWSER_TIMEOUT)
@@ -72,6 +74,7 @@ def click(browser: Any, selector: str, attempts: int = 3) -> None:
             # rendering): find it again, scroll again, click again.
             if attempt == attempts:
                 raise
+            time.sleep(0.3)  # let the re-render settle before looking again
 
 
 def start(browser: Any) -> None:
