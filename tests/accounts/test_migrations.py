@@ -81,6 +81,16 @@ def test_default_database_is_a_sqlite_file_in_var(config: Config, tmp_path: Path
     assert (tmp_path / "var" / "cargame.db").is_file()
 
 
+def test_the_sqlite_file_writes_ahead_and_enforces_foreign_keys(tmp_path: Path) -> None:
+    """WAL with NORMAL sync: a commit (three per game start) costs no fsync of its own."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'cargame.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
 def test_finished_games_keep_their_facts_across_the_analytics_migration(database_url: str) -> None:
     """A database from before 0003 (finished games only): its games become "finished" with
     their round counts, and its rounds get makes, the AI's answer, confidence and top-5 hit."""

@@ -19,6 +19,10 @@ from cargame.config import Config
 EXTENSION = "cargame.accounts"
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0  # wait for another process's write instead of failing at once
+# Write-ahead log, synced at checkpoints: a commit costs microseconds instead of the rollback
+# journal's ~7 ms of fsyncs (three per game start), readers never wait for a writer, and a
+# crash of the app loses nothing; only a power cut may lose the last moments' commits.
+SQLITE_PRAGMAS = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL")
 
 
 def database_url(config: Config) -> str:
@@ -29,23 +33,25 @@ def database_url(config: Config) -> str:
     return f"sqlite:///{config.path('var') / 'cargame.db'}"
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite ignores ON DELETE rules unless each connection asks for them.
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Per connection: SQLite ignores ON DELETE rules unless each connection asks for them.
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for `url`; for a SQLite file, its folder is created and foreign keys enforced."""
+    """An engine for `url`; for a SQLite file, its folder is created, foreign keys enforced and
+    the write-ahead log used (`SQLITE_PRAGMAS`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-    event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
 
 
