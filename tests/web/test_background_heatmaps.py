@@ -26,7 +26,8 @@ from support_web import overlay_png
 
 from cargame.app import create_app
 from cargame.config import Config
-from cargame.web import heatmaps, ids
+from cargame.web import heatmaps, ids, media
+from cargame.web.runtime import runtime_of
 
 SLOW_EXPLAIN_SECONDS = 4.0
 EXPLAINER_TIMEOUT = 20.0  # well above the slow answers, also on a busy machine
@@ -100,6 +101,20 @@ def test_round_one_shows_before_the_explainer_answers(client, slow_explainer, we
     first = 1 if game.rounds[0].ai_guess == game.rounds[0].truth else 2
     assert set(photos[:first]) == {round_photo(web_catalog, game, 0)}
     assert round_photo(web_catalog, game, 0) not in photos[first:]
+
+
+def test_round_one_photo_is_encoded_during_the_start(client) -> None:
+    """Its re-encoded bytes wait in the media cache before the page asks; later rounds' photos
+    are encoded when their pages ask (the start does not wait for them)."""
+    game = client.game(client.start_game())
+    server = client.app.server
+    with server.app_context():
+        cache = runtime_of(server).media.cache
+        encoded = [cache.get(media.PHOTO_PREFIX + r.image_token) for r in game.rounds]
+    assert isinstance(encoded[0], bytes) and encoded[0][:2] == b"\xff\xd8"  # a JPEG
+    assert encoded[1:] == [None] * (len(game.rounds) - 1)
+    served = client.http.get(f"/media/{game.rounds[0].image_token}")
+    assert served.status_code == 200 and served.data == encoded[0]
 
 
 def test_the_answer_page_spins_then_shows_its_heatmap(client, slow_explainer) -> None:

@@ -40,6 +40,10 @@ class MediaSink(Protocol):
 
     def add_png(self, data: bytes) -> str: ...
 
+    def warm(self, token: str) -> None:
+        """Prepare a photo token's bytes now rather than when the browser first asks."""
+        ...
+
 
 class GamePreparationError(RuntimeError):
     """The catalog cannot supply a game (too few game photos, unreadable files)."""
@@ -133,14 +137,18 @@ def prepare_rounds(
     rng: random.Random,
     progress: Progress | None = None,
 ) -> PreparedGame:
-    """A game with photos, the AI's top-5 and media tokens, after one predict; no heatmaps yet."""
+    """A game with photos, the AI's top-5 and media tokens, after one predict; no heatmaps yet.
+
+    While the model answers, round 1's photo is re-encoded for the browser in a thread (PIL
+    releases the GIL), so the first page's photo is ready when the page asks for it."""
     report = _progress_reporter(progress, 2)
     images = pick_images(catalog, settings.rounds, rng)
     photos = read_images(catalog, images)
+    tokens = [media.add_image(catalog.path(image)) for image in images]
     report()
-    result = asyncio.run(_predict(settings, photos))
+    result = asyncio.run(_predict_warming(settings, photos, media, tokens[0]))
     report()
-    return _prepared(catalog, settings, media, images, photos, result)
+    return _prepared(catalog, settings, media, images, photos, result, tokens)
 
 
 def prepare_game(
@@ -287,6 +295,22 @@ async def _predict(
     )
 
 
+async def _predict_warming(
+    settings: GameSettings, photos: Sequence[bytes], media: MediaSink, token: str
+) -> serving.PredictResult:
+    """The predict, with `media.warm(token)` in a thread meanwhile; a failed warm-up only
+    leaves that photo to be encoded when the browser asks for it."""
+
+    def warm() -> None:
+        try:
+            media.warm(token)
+        except Exception:  # noqa: BLE001 - the cache's own errors; the photo is made on request
+            logger.warning("could not prepare round 1's photo ahead", exc_info=True)
+
+    predicted, _ = await asyncio.gather(_predict(settings, photos), asyncio.to_thread(warm))
+    return predicted
+
+
 def _prepared(
     catalog: Catalog,
     settings: GameSettings,
@@ -294,15 +318,13 @@ def _prepared(
     images: Sequence[CatalogImage],
     photos: list[bytes],
     result: serving.PredictResult,
+    tokens: Sequence[str] | None = None,
 ) -> PreparedGame:
+    if tokens is None:
+        tokens = [media.add_image(catalog.path(image)) for image in images]
     rounds = [
-        Round(
-            image_id=image.image_id,
-            image_token=media.add_image(catalog.path(image)),
-            truth=image.label,
-            ai_top5=top5,
-        )
-        for image, top5 in zip(images, result.top5, strict=True)
+        Round(image_id=image.image_id, image_token=token, truth=image.label, ai_top5=top5)
+        for image, token, top5 in zip(images, tokens, result.top5, strict=True)
     ]
     game = new_game(
         rounds, catalog.labels, settings.model_name, result.model_version, level=settings.level

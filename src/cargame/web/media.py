@@ -95,6 +95,10 @@ class MediaStore:
             self.cache.set(PHOTO_PREFIX + token, encoded, timeout=self.ttl_seconds)
         return encoded, JPEG_TYPE
 
+    def warm(self, token: str) -> None:
+        """Encode a photo token's bytes now (see `body`); the page that shows it need not wait."""
+        self.body(token)
+
     def _add(self, item: MediaItem) -> str:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         self.cache.set(KEY_PREFIX + token, tuple(item), timeout=self.ttl_seconds)
