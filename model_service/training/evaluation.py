@@ -163,7 +163,29 @@ def _head_table(head: dict[str, Any] | None) -> list[str]:
             f"| {shape} | {row['dropout']:g} | {row['l2']:g} | {_percent(row['validation_top1'])} "
             f"| {_number(row['validation_loss'])} | {row['epochs']} | {chosen} |"
         )
-    return lines
+    return lines + _fine_tuning_lines(head.get("fine_tuning"))
+
+
+def _fine_tuning_lines(result: dict[str, Any] | None) -> list[str]:
+    """The frozen head against the fine-tuned top blocks, on the same cached maps."""
+    if not result:
+        return []
+    kept = "the fine-tuned weights" if result["kept"] else "the frozen weights (no gain)"
+    return [
+        "",
+        "## Fine-tuning on cached maps",
+        "",
+        f"{result['layers']} layers from `{result['cut_layer']}` on, and the head, trained on "
+        f"the cached maps that layer takes in (BatchNorm frozen): {result['epochs']} epochs "
+        f"(best {result['best_epoch']}), {result['seconds']:.0f} s. Kept: {kept}.",
+        "",
+        "| weights | validation top-1 | validation loss |",
+        "|---|---|---|",
+        f"| frozen head | {_percent(result['validation_top1_before'])} "
+        f"| {_number(result['validation_loss_before'])} |",
+        f"| fine-tuned | {_percent(result['validation_top1_after'])} "
+        f"| {_number(result['validation_loss_after'])} |",
+    ]
 
 
 def _levels_table(levels: list[dict[str, Any]]) -> list[str]:

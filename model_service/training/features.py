@@ -3,7 +3,9 @@
 The frozen stage of transfer learning only trains the head, so the backbone's output for a photo
 never changes: it is run once per (photo, view) and stored as `.npy` under
 `<cache>/features/<backbone>-<weights>/<image id>.<view>.<H>x<W>.npy`. Training the head then
-takes seconds per epoch. Photos go through `preprocess.load_image`, the serving decode path.
+takes seconds per epoch. Fine-tuning the top blocks caches, in the same pass, the maps the first
+fine-tuned layer takes in (float16, `<cache>/maps/<backbone>-<weights>/<layer>/...`). Photos go
+through `preprocess.load_image`, the serving decode path.
 """
 
 from __future__ import annotations
@@ -53,10 +55,23 @@ def weights_key(weights: str, seed: int) -> str:
 
 
 class FeatureCache:
-    """Pooled backbone features on disk, one small `.npy` file per (image id, view, input size)."""
+    """Backbone outputs on disk, one small `.npy` file per (image id, view, input size): pooled
+    features (float32), or with `layer` the maps that layer takes in (float16: half the disk and
+    memory, for values that only feed a few more blocks)."""
 
-    def __init__(self, root: Path, backbone: str, weights: str, image_size: tuple[int, int]):
-        self.folder = Path(root) / "features" / f"{backbone}-{weights}"
+    def __init__(
+        self,
+        root: Path,
+        backbone: str,
+        weights: str,
+        image_size: tuple[int, int],
+        layer: str | None = None,
+    ):
+        model_key = f"{backbone}-{weights}"
+        if layer is None:
+            self.folder, self.dtype = Path(root) / "features" / model_key, np.float32
+        else:
+            self.folder, self.dtype = Path(root) / "maps" / model_key / layer, np.float16
         self.size = f"{image_size[0]}x{image_size[1]}"
 
     def path(self, image_id: str, view: str) -> Path:
@@ -64,19 +79,19 @@ class FeatureCache:
         return self.folder / f"{image_id}.{view}.{self.size}.npy"
 
     def load(self, image_id: str, view: str) -> np.ndarray | None:
-        """The cached features, or None when missing or unreadable."""
+        """The cached values, or None when missing or unreadable."""
         try:
             return np.load(self.path(image_id, view))
         except (OSError, ValueError):
             return None
 
-    def store(self, image_id: str, view: str, features: np.ndarray) -> None:
+    def store(self, image_id: str, view: str, values: np.ndarray) -> None:
         """Write atomically (temporary file, then rename): a killed run leaves no half file."""
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path(image_id, view)
-        temporary = target.with_suffix(f".{id(features)}.tmp")
+        temporary = target.with_suffix(f".{id(values)}.tmp")
         with temporary.open("wb") as handle:
-            np.save(handle, np.asarray(features, dtype=np.float32))
+            np.save(handle, np.asarray(values, dtype=self.dtype))
         temporary.replace(target)
 
 
@@ -93,28 +108,54 @@ def extract(
 ) -> np.ndarray:
     """Features of every item and view, [len(items), len(views), dim]; only misses hit the
     backbone, and every computed feature is cached."""
-    found = {
-        (item.image_id, view): cache.load(item.image_id, view) for item in items for view in views
-    }
+    return extract_outputs(
+        extractor, catalog, items, views, [cache], image_size,
+        batch_size=batch_size, progress=progress,
+    )[0]  # fmt: skip
+
+
+def extract_outputs(
+    extractor: keras.Model,
+    catalog: Catalog,
+    items: Sequence[CatalogImage],
+    views: Sequence[str],
+    caches: Sequence[FeatureCache],
+    image_size: tuple[int, int],
+    *,
+    batch_size: int,
+    progress: Progress,
+) -> list[np.ndarray]:
+    """`extract` for an extractor with one output per cache (one backbone pass fills them all):
+    per cache, [len(items), len(views), *shape] in the cache's dtype."""
+    found = [
+        {(item.image_id, view): cache.load(item.image_id, view) for item in items for view in views}
+        for cache in caches
+    ]
     missing = [
-        (item, view) for item in items for view in views if found[item.image_id, view] is None
+        (item, view)
+        for item in items
+        for view in views
+        if any(values[item.image_id, view] is None for values in found)
     ]
     if missing:
-        _compute(extractor, catalog, missing, cache, image_size, batch_size, progress, found)
-    return np.stack(
-        [np.stack([found[item.image_id, view] for view in views]) for item in items]
-    ).astype(np.float32)
+        _compute(extractor, catalog, missing, caches, image_size, batch_size, progress, found)
+    return [
+        np.stack(
+            [np.stack([values[item.image_id, view] for view in views]) for item in items]
+        ).astype(cache.dtype)
+        for cache, values in zip(caches, found, strict=True)
+    ]
 
 
 def _compute(
     extractor: keras.Model,
     catalog: Catalog,
     missing: list[tuple[CatalogImage, str]],
-    cache: FeatureCache,
+    caches: Sequence[FeatureCache],
     image_size: tuple[int, int],
     batch_size: int,
     progress: Progress,
-    found: dict[tuple[str, str], np.ndarray | None],
+    found: list[dict[tuple[str, str], np.ndarray | None]],
 ) -> None:
     """Run the backbone over the missing (photo, view) pairs in batches, caching each result."""
     paths = [str(catalog.path(item)) for item, _ in missing]
@@ -134,11 +175,15 @@ def _compute(
     done = 0
     for batch in dataset:
         # Compiled, unlike calling the model eagerly: about 3x the photos per second here.
-        features = np.asarray(extractor.predict_on_batch(batch))
-        for (item, view), row in zip(missing[done : done + len(features)], features, strict=True):
-            cache.store(item.image_id, view, row)
-            found[item.image_id, view] = row
-        done += len(features)
+        outputs = extractor.predict_on_batch(batch)
+        outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+        pairs = missing[done : done + len(outputs[0])]
+        for cache, values, output in zip(caches, found, outputs, strict=True):
+            for (item, view), row in zip(pairs, np.asarray(output), strict=True):
+                cache.store(item.image_id, view, row)
+                # As a re-run loads it (maps rounded to float16): the same numbers either way.
+                values[item.image_id, view] = row.astype(cache.dtype)
+        done += len(pairs)
         now = time.monotonic()
         if now - last_report >= PROGRESS_EVERY_SECONDS or done == len(missing):
             last_report = now

@@ -28,8 +28,10 @@ HEAD_LEARNING_RATE = 3e-3  # on cars-60 as good as 1e-3 in half the epochs
 HEAD_BATCH_SIZE = 64
 HEAD_EPOCHS = 150  # an epoch on cached features takes milliseconds
 HEAD_PATIENCE = 10
+PREDICT_BATCH_SIZE = 256  # bounds the memory of a fine-tuned top's activations
 
 Progress = Callable[[str], None]
+Split = tuple[np.ndarray, np.ndarray]  # rows (features or maps) and their label indices
 
 
 @dataclass
@@ -74,7 +76,7 @@ def fit_head(
     inputs = keras.Input((train[0].shape[1],), name="features")
     model = keras.Model(inputs, add_head(inputs, num_classes, spec), name="head")
     optimizer = keras.optimizers.Adam(HEAD_LEARNING_RATE)
-    step = _train_step(model, optimizer)
+    step = train_step(model, optimizer)
     weights = np.array([class_weight.get(int(label), 1.0) for label in train[1]], np.float32)
     generator = np.random.default_rng(seed)
     monitored = validation if validation is not None else train
@@ -84,17 +86,17 @@ def fit_head(
         for start in range(0, len(order), HEAD_BATCH_SIZE):
             batch = order[start : start + HEAD_BATCH_SIZE]
             step(train[0][batch], train[1][batch], weights[batch])
-        loss, _ = _scores(model, monitored)
+        loss, _ = scores(model, monitored)
         if loss < best_loss:
             best_loss, best_weights, best_epoch = loss, model.get_weights(), epoch
         elif epoch - best_epoch >= HEAD_PATIENCE:
             break
     model.set_weights(best_weights)
-    loss, top1 = _scores(model, validation) if validation is not None else (np.nan, np.nan)
+    loss, top1 = scores(model, validation) if validation is not None else (np.nan, np.nan)
     return HeadResult(spec, model, top1, loss, epoch, time.monotonic() - started)
 
 
-def _train_step(
+def train_step(
     model: keras.Model, optimizer: keras.optimizers.Optimizer
 ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], tf.Tensor]:
     """One compiled step: class-weighted cross-entropy plus the L2 penalties."""
@@ -113,9 +115,21 @@ def _train_step(
     return step
 
 
-def _scores(model: keras.Model, split: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+def predict(model: keras.Model, rows: np.ndarray) -> np.ndarray:
+    """The model's probabilities for float32 rows (features or maps), in batches."""
+    return np.concatenate(
+        [
+            np.asarray(
+                model(rows[start : start + PREDICT_BATCH_SIZE].astype(np.float32), training=False)
+            )
+            for start in range(0, len(rows), PREDICT_BATCH_SIZE)
+        ]
+    )
+
+
+def scores(model: keras.Model, split: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
     """Mean cross-entropy and top-1 of the model on (rows, labels)."""
-    probabilities = np.asarray(model(split[0], training=False))
+    probabilities = predict(model, split[0])
     picked = probabilities[np.arange(len(split[1])), split[1]]
     loss = float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
     return loss, float(np.mean(np.argmax(probabilities, axis=1) == split[1]))

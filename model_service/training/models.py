@@ -258,9 +258,13 @@ def build_mobilenet_v2(
     )
 
 
-def feature_model(model: keras.Model) -> keras.Model:
-    """The backbone of a built pretrained model, up to its pooled features (shares the layers)."""
-    return keras.Model(model.input, model.get_layer(POOLED_LAYER).output)
+def feature_model(model: keras.Model, cut_layer: str | None = None) -> keras.Model:
+    """The backbone of a built pretrained model, up to its pooled features (shares the layers);
+    with `cut_layer`, also the maps that layer takes in: outputs [pooled, maps]."""
+    pooled = model.get_layer(POOLED_LAYER).output
+    if cut_layer is None:
+        return keras.Model(model.input, pooled)
+    return keras.Model(model.input, [pooled, model.get_layer(cut_layer).input])
 
 
 def with_head(model: keras.Model, num_classes: int, head: HeadSpec) -> keras.Model:
@@ -270,16 +274,25 @@ def with_head(model: keras.Model, num_classes: int, head: HeadSpec) -> keras.Mod
     return keras.Model(model.input, outputs, name=model.name)
 
 
-def unfreeze_top(model: keras.Model, first_layer: str = MOBILENET_FINE_TUNE_FROM) -> int:
-    """Make the backbone layers from `first_layer` on trainable (BatchNorm stays frozen)."""
-    names = [layer.name for layer in model.layers]
-    start = names.index(first_layer)
-    count = 0
-    for layer in model.layers[start:]:
-        if not isinstance(layer, keras.layers.BatchNormalization):
+def split_at(model: keras.Model, cut_layer: str) -> tuple[keras.Model, keras.Model]:
+    """The model cut where `cut_layer` takes its input: (photos -> maps, maps -> probabilities).
+
+    Both halves share the model's layers, so training the top trains the model itself. The cut
+    must be one tensor that every later layer depends on through (as at the start of a
+    MobileNetV2 block: its residual add takes the same tensor)."""
+    maps = model.get_layer(cut_layer).input
+    return keras.Model(model.input, maps), keras.Model(maps, model.output, name="top")
+
+
+def unfreeze(top: keras.Model) -> list[keras.layers.Layer]:
+    """Make every layer of `top` with weights trainable except BatchNorm (which stays frozen,
+    so it also keeps running in inference mode); the layers unfrozen."""
+    unfrozen = []
+    for layer in top.layers:
+        if layer.weights and not isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = True
-            count += 1
-    return count
+            unfrozen.append(layer)
+    return unfrozen
 
 
 def build_model(

@@ -26,6 +26,7 @@ import tensorflow as tf
 from cargame.domain.catalog import SPLITS, Catalog, CatalogImage
 from cargame.domain.levels import Level
 from model_service.training import data, evaluation, features, heads, levels, models
+from model_service.training import fine_tune as fine_tuning
 from model_service.training.export import export_model
 from model_service.training.models import BuiltModel
 
@@ -44,8 +45,6 @@ EARLY_SHARE = 2 / 3
 # where 32 reached 91-93 % (two seeds each, bench/README.md).
 SMALL_CNN_BATCH_SIZE = 16
 WEIGHT_DECAY = 1e-4
-FINE_TUNE_LEARNING_RATE = 1e-4  # low, so fine-tuning adjusts the pretrained features gently
-FINE_TUNE_EPOCHS = 8
 
 Progress = Callable[[str], None]
 
@@ -231,18 +230,10 @@ def _training_items(catalog: Catalog, progress: Progress) -> list[CatalogImage]:
 
 def _fit(plan: FitPlan, cache_root: Path) -> int:
     """Train the whole small CNN; or a head on cached features of a frozen pretrained backbone,
-    then, with `fine_tune`, its top blocks on augmented photos. Epochs run."""
+    then, with `fine_tune`, its top blocks and that head on cached maps. Epochs run."""
     if not models.is_pretrained(plan.built.backbone):
         return _fit_small_cnn(plan)
-    epochs_run = _fit_frozen(plan, cache_root)
-    if plan.options.fine_tune:
-        first_layer = models.backbone_spec(plan.built.backbone).fine_tune_from
-        plan.predict_from_features = None  # the backbone changes: features go stale
-        unfrozen = models.unfreeze_top(plan.built.model, first_layer)
-        plan.progress(f"fine-tuning the top of the backbone ({unfrozen} layers)")
-        fine_tune_epochs = min(FINE_TUNE_EPOCHS, plan.options.epochs)
-        epochs_run += _fit_stage(plan, "fine-tune", FINE_TUNE_LEARNING_RATE, fine_tune_epochs)
-    return epochs_run
+    return _fit_frozen(plan, cache_root)
 
 
 def _fit_small_cnn(plan: FitPlan) -> int:
@@ -290,31 +281,54 @@ def _fit_small_cnn(plan: FitPlan) -> int:
     return early_epochs + len(history.history.get("loss", []))
 
 
-def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
-    """Cache the frozen backbone's features, choose a head by validation, put it on the backbone."""
-    options, classes, size = plan.options, plan.classes, plan.built.image_size
-    cache = features.FeatureCache(
-        cache_root, plan.built.backbone, features.weights_key(options.weights, options.seed), size
-    )
-    extractor = models.feature_model(plan.built.model)
-    started = time.monotonic()
+@dataclass
+class CachedOutputs:
+    """The frozen backbone's cached outputs: pooled features, and with a cut layer also the maps
+    that layer takes in (for fine-tuning), both from one backbone pass per photo and view."""
 
-    def rows(items: Sequence[CatalogImage], views: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        values = features.extract(
-            extractor, plan.catalog, items, views, cache, size,
-            batch_size=options.batch_size, progress=plan.progress,
+    plan: FitPlan
+    cache_root: Path
+    cut_layer: str | None
+
+    def __post_init__(self) -> None:
+        options, built = self.plan.options, self.plan.built
+        key = features.weights_key(options.weights, options.seed)
+        layers = [None] if self.cut_layer is None else [None, self.cut_layer]
+        self.caches = [
+            features.FeatureCache(self.cache_root, built.backbone, key, built.image_size, layer)
+            for layer in layers
+        ]
+        self.extractor = models.feature_model(built.model, self.cut_layer)
+
+    def rows(self, items: Sequence[CatalogImage], views: Sequence[str]) -> list[heads.Split]:
+        """Per cache, (one row per item and view, labels)."""
+        plan = self.plan
+        outputs = features.extract_outputs(
+            self.extractor, plan.catalog, items, views, self.caches, plan.built.image_size,
+            batch_size=plan.options.batch_size, progress=plan.progress,
         )  # fmt: skip
-        labels = np.repeat(data.label_indices(items, classes), len(views))
-        return values.reshape(len(items) * len(views), -1), labels
+        labels = np.repeat(data.label_indices(items, plan.classes), len(views))
+        return [(values.reshape(-1, *values.shape[2:]), labels) for values in outputs]
 
-    train_rows = rows(data.training_items(plan.catalog), features.TRAIN_VIEWS)
+
+def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
+    """Cache the frozen backbone's features, choose a head by validation, put it on the backbone;
+    with `fine_tune`, then fine-tune the top blocks and that head on cached maps."""
+    options, classes = plan.options, plan.classes
+    cut_layer = models.backbone_spec(plan.built.backbone).fine_tune_from
+    outputs = CachedOutputs(plan, cache_root, cut_layer if options.fine_tune else None)
+    started = time.monotonic()
+    train_rows = outputs.rows(data.training_items(plan.catalog), features.TRAIN_VIEWS)
     validation_items = data.validation_items(plan.catalog)
-    validation_rows = rows(validation_items, [features.ORIGINAL]) if validation_items else None
+    validation_rows = (
+        outputs.rows(validation_items, [features.ORIGINAL]) if validation_items else None
+    )
     feature_seconds = time.monotonic() - started
     plan.progress(f"features ready in {feature_seconds:.0f} s; choosing the head by validation")
     best, results = heads.select_head(
-        train_rows, validation_rows, len(classes), plan.class_weight,
-        seed=options.seed, progress=plan.progress, epochs=max(options.epochs, heads.HEAD_EPOCHS),
+        train_rows[0], validation_rows[0] if validation_rows else None, len(classes),
+        plan.class_weight, seed=options.seed, progress=plan.progress,
+        epochs=max(options.epochs, heads.HEAD_EPOCHS),
     )  # fmt: skip
     model = models.with_head(plan.built.model, len(classes), best.spec)
     for layer in best.model.layers:
@@ -323,7 +337,7 @@ def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
     plan.built.model = model
 
     def predict(items: Sequence[CatalogImage]) -> np.ndarray:
-        return np.asarray(best.model(rows(items, [features.ORIGINAL])[0], training=False))
+        return heads.predict(best.model, outputs.rows(items, [features.ORIGINAL])[0][0])
 
     plan.predict_from_features = predict
     plan.head_report = {
@@ -333,7 +347,34 @@ def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
         "feature_seconds": round(feature_seconds, 1),
         "fine_tune": options.fine_tune,
     }
-    return best.epochs
+    if not options.fine_tune:
+        return best.epochs
+    if validation_rows is None:
+        plan.progress("fine-tuning skipped: no validation split to judge it by")
+        return best.epochs
+    return best.epochs + _fine_tune(plan, outputs, train_rows[1], validation_rows[1])
+
+
+def _fine_tune(
+    plan: FitPlan, outputs: CachedOutputs, train_maps: heads.Split, validation_maps: heads.Split
+) -> int:
+    """Fine-tune the top blocks and the head on cached maps (in the exported model's own
+    layers); when kept, the evaluation predicts from maps too. Epochs run."""
+    assert outputs.cut_layer is not None
+    result = fine_tuning.fine_tune(
+        plan.built.model, outputs.cut_layer, train_maps, validation_maps, plan.class_weight,
+        seed=plan.options.seed, progress=plan.progress,
+    )  # fmt: skip
+    assert plan.head_report is not None
+    plan.head_report["fine_tuning"] = result.row()
+    if result.kept:
+        _, top = models.split_at(plan.built.model, outputs.cut_layer)
+
+        def predict(items: Sequence[CatalogImage]) -> np.ndarray:
+            return heads.predict(top, outputs.rows(items, [features.ORIGINAL])[1][0])
+
+        plan.predict_from_features = predict
+    return result.epochs
 
 
 def learning_rate_schedule(
@@ -347,31 +388,6 @@ def learning_rate_schedule(
     return keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps, warmup_target=peak, warmup_steps=warmup_steps
     )
-
-
-def _fit_stage(plan: FitPlan, stage: str, learning_rate: float, epochs: int) -> int:
-    """One compile-and-fit stage with early stopping on the validation loss; epochs run."""
-    model = plan.built.model
-    schedule = learning_rate_schedule(learning_rate, epochs, plan.steps_per_epoch)
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    monitor = "val_loss" if plan.validation is not None else "loss"
-    stopping = keras.callbacks.EarlyStopping(
-        monitor=monitor, patience=plan.options.patience, restore_best_weights=True
-    )
-    history = model.fit(
-        plan.train,
-        validation_data=plan.validation,
-        epochs=epochs,
-        class_weight=plan.class_weight,
-        callbacks=[stopping, ProgressCallback(plan.progress, stage, epochs)],
-        shuffle=False,  # the dataset shuffles itself, reproducibly for the seed
-        verbose=0,
-    )
-    return len(history.history.get("loss", []))
 
 
 class ProgressCallback(keras.callbacks.Callback):

@@ -14,6 +14,7 @@ import tensorflow as tf
 from cargame import cli
 from cargame.domain.catalog import Catalog
 from model_service.training import evaluation, features, heads, models, train
+from model_service.training import fine_tune as fine_tuning
 from model_service.training.export import read_metadata
 from model_service.training.preprocess import decode_and_resize
 
@@ -44,6 +45,17 @@ def test_cache_is_keyed_by_backbone_weights_image_view_and_size(tmp_path: Path) 
     other_weights = features.FeatureCache(tmp_path, "mobilenet_v2", "none-seed1", (224, 224))
     assert other_size.load("abc", "mirror") is None and other_weights.load("abc", "mirror") is None
     assert features.weights_key("none", 3) == "none-seed3"  # random weights differ by seed
+    maps = features.FeatureCache(
+        tmp_path, "mobilenet_v2", "imagenet", (224, 224), "block_15_expand"
+    )
+    maps.store("abc", "mirror", np.full((2, 3, 4), 1 / 3))
+    assert maps.path("abc", "mirror") == (
+        tmp_path / "maps" / "mobilenet_v2-imagenet" / "block_15_expand" / "abc.mirror.224x224.npy"
+    )
+    assert maps.load("abc", "mirror").dtype == np.float16  # half the disk and memory of float32
+    np.testing.assert_array_equal(cache.load("abc", "mirror"), [0.0, 1.0, 2.0])  # not mixed up
+    other_cut = features.FeatureCache(tmp_path, "mobilenet_v2", "imagenet", (224, 224), "Conv_1")
+    assert other_cut.load("abc", "mirror") is None
     weights = tmp_path / "w.h5"
     weights.write_bytes(b"one")
     first = features.weights_key(str(weights), 3)
@@ -154,7 +166,6 @@ def test_other_backbones_build_flat_with_their_layers(name: str) -> None:
     assert {layer.name for layer in model.layers if layer.trainable and layer.weights} == {
         "predictions"
     }
-    assert models.unfreeze_top(model, models.backbone_spec(name).fine_tune_from) > 0
     # Each takes 0..255 pixels: its own preprocessing is inside the model.
     pixels = np.full((1, *built.image_size, 3), 255.0, np.float32)
     assert np.isfinite(model.predict(pixels, verbose=0)).all()
@@ -245,26 +256,151 @@ def test_report_shows_intervals_and_the_heads_tried() -> None:
     assert "views original, mirror" in text
 
 
+FAMILIES = ["mobilenet_v2", "mobilenet_0.25", "efficientnet_b0", "efficientnet_v2_b0"]
+SMALL_SIZE = (64, 96)  # fast, and still a few positions wide after the backbone's 32x downsampling
+
+
+def _sharpened(name: str, pixels: np.ndarray) -> keras.Model:
+    """A `--weights none` model with outputs that tell: each BatchNorm's moving statistics are
+    set to its input's on `pixels` (random weights otherwise shrink the activations towards
+    1e-10, below float16), and the head is steep."""
+    model = models.build_model(name, 3, weights="none", image_size=SMALL_SIZE).model
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            values = np.asarray(keras.Model(model.input, layer.input)(pixels))
+            layer.moving_mean.assign(values.mean(axis=(0, 1, 2)))
+            layer.moving_variance.assign(values.var(axis=(0, 1, 2)))
+    kernel = model.get_layer("predictions").kernel
+    kernel.assign(np.random.default_rng(2).normal(0.0, 3.0, kernel.shape).astype(np.float32))
+    return model
+
+
+def _pixels(count: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0, 255, (count, *SMALL_SIZE, 3)).astype(np.float32)
+
+
 @pytest.mark.slow
-def test_fine_tuning_is_optional_and_scores_through_the_whole_model(
+@pytest.mark.parametrize("name", FAMILIES)
+def test_the_model_cut_at_its_fine_tuning_layer_is_the_same_model_in_two_halves(name: str) -> None:
+    pixels = _pixels(4)
+    model = _sharpened(name, pixels)
+    cut_layer = models.backbone_spec(name).fine_tune_from
+    bottom, top = models.split_at(model, cut_layer)
+    whole = np.asarray(model(pixels))
+    assert whole.max() > 0.6  # not a flat softmax: the comparison below means something
+    np.testing.assert_allclose(np.asarray(top(bottom(pixels))), whole, atol=1e-5)
+    unfrozen = models.unfreeze(top)
+    assert model.get_layer(cut_layer) in unfrozen and model.get_layer("predictions") in unfrozen
+    assert not any(layer.trainable for layer in bottom.layers if layer.weights)
+    assert not any(
+        layer.trainable
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    )
+    # The top's layers are the model's: changing one changes the whole model the same way.
+    layer = top.get_layer(cut_layer)
+    layer.set_weights([weight * 1.5 for weight in layer.get_weights()])
+    changed = np.asarray(model(pixels))
+    assert not np.allclose(changed, whole, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(top(bottom(pixels))), changed, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_fine_tuning_that_does_not_beat_the_frozen_head_leaves_the_weights_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pixels = _pixels(24)
+    model = _sharpened("mobilenet_v2", pixels)
+    cut_layer = models.MOBILENET_FINE_TUNE_FROM
+    bottom, _ = models.split_at(model, cut_layer)
+    maps = np.asarray(bottom(pixels)).astype(np.float16)
+    assert np.abs(maps).mean() > 0.01
+    # The frozen model is right on every validation photo: nothing can beat it there.
+    labels = np.concatenate(
+        [np.random.default_rng(4).integers(0, 3, 16), np.asarray(model(pixels[16:])).argmax(1)]
+    )
+    before = [weight.copy() for weight in model.get_weights()]
+    monkeypatch.setattr(fine_tuning, "LEARNING_RATE", 50.0)  # every step wrecks the model
+    lines: list[str] = []
+    result = fine_tuning.fine_tune(
+        model, cut_layer, (maps[:16], labels[:16]), (maps[16:], labels[16:]), {},
+        seed=1, progress=lines.append, epochs=2,
+    )  # fmt: skip
+    assert result.validation_top1_before == 1.0
+    assert not result.kept and result.best_epoch == 0
+    for kept, original in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(kept, original)
+    assert lines[-1].endswith("kept the frozen weights")
+    assert not model.get_layer("Conv_1").trainable and model.get_layer("predictions").trainable
+
+
+@pytest.mark.slow
+def test_fine_tuning_trains_the_top_on_cached_maps_and_exports_what_it_scored(
     shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # ImageNet weights: random ones shrink the maps towards 1e-10, which float16 rounds to 0.
+    if not (KERAS_MODELS / IMAGENET_035).is_file():
+        pytest.skip(f"no offline weights {IMAGENET_035} under $KERAS_HOME/models")
     monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:1])
-    monkeypatch.setattr(heads, "HEAD_EPOCHS", 3)
+    monkeypatch.setattr(heads, "HEAD_EPOCHS", 2)  # a weak frozen head, so fine-tuning can gain
+    monkeypatch.setattr(fine_tuning, "LEARNING_RATE", 1e-3)
+    monkeypatch.setattr(fine_tuning, "EPOCHS", 4)
     lines: list[str] = []
-    version_dir = train.train(
-        shapes_catalog, tmp_path / "models", "cars", backbone="mobilenet_v2", weights="none",
-        epochs=1, batch_size=16, seed=1, patience=2, progress=lines.append,
-        cache_dir=tmp_path / "cache", fine_tune=True,
-    )  # fmt: skip
-    assert any(line.startswith("fine-tuning the top of the backbone") for line in lines)
-    assert any(line.startswith("fine-tune epoch 1/1") for line in lines)
-    # After fine-tuning the cached features are stale: the game photos are never extracted.
-    game_ids = {item.image_id for item in shapes_catalog.split("game")}
-    cached = {path.name.split(".")[0] for path in (tmp_path / "cache").rglob("*.npy")}
-    assert not game_ids & cached
+
+    def run() -> Path:
+        return train.train(
+            shapes_catalog, tmp_path / "models", "cars", backbone="mobilenet_v2",
+            weights="imagenet", epochs=2, batch_size=16, seed=1, patience=2,
+            progress=lines.append, cache_dir=tmp_path / "cache", fine_tune=True,
+            image_size=SMALL_SIZE,
+        )  # fmt: skip
+
+    version_dir = run()
+    assert any(line.startswith("fine-tuning 8 layers from block_15_expand") for line in lines)
+    assert any(line.startswith("fine-tune epoch 1/4: loss ") for line in lines)
     report = json.loads((version_dir / "evaluation.json").read_text())
-    assert report["head"]["fine_tune"] is True and report["splits"]["game"]["count"] == 8
+    tuned = report["head"]["fine_tuning"]
+    assert tuned["kept"] and tuned["validation_top1_after"] > tuned["validation_top1_before"]
+    assert report["splits"]["validation"]["top1"] == pytest.approx(tuned["validation_top1_after"])
+    # The maps of every train view, validation and game photo are cached, as float16.
+    folder = tmp_path / "cache" / "maps" / "mobilenet_v2-imagenet" / "block_15_expand"
+    cached = {tuple(path.name.split(".")[:2]) for path in folder.glob("*.npy")}
+    train_ids = {item.image_id for item in shapes_catalog.split("train")}
+    assert {(image_id, "mirror") for image_id in train_ids} <= cached
+    game = shapes_catalog.split("game")
+    assert {(item.image_id, "original") for item in game} <= cached
+    cache = features.FeatureCache(
+        tmp_path / "cache", "mobilenet_v2", "imagenet", SMALL_SIZE, "block_15_expand"
+    )
+    maps = np.stack([cache.load(item.image_id, "original") for item in game])
+    assert maps.dtype == np.float16
+    # The exported model (through serving, and the explainer's .keras) gives what the fine-tuned
+    # top gives on the maps: the trained layers are the exported model's own.
+    keras_model = keras.models.load_model(version_dir / "model.keras")
+    _, top = models.split_at(keras_model, "block_15_expand")
+    on_maps = heads.predict(top, maps)
+    signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+    photos = tf.constant([shapes_catalog.path(item).read_bytes() for item in game])
+    served = signature(image_bytes=photos)["probabilities"].numpy()
+    assert on_maps.max(axis=1).min() > 0.4  # confident enough for the comparison to tell
+    np.testing.assert_allclose(served, on_maps, atol=5e-3)  # float16 maps: a rounding apart
+    truth = np.array([shapes_catalog.labels.index(item.label) for item in game])
+    assert np.mean(served.argmax(axis=1) == truth) == pytest.approx(
+        report["splits"]["game"]["top1"]
+    )
+    # The served model is the one that was scored: on validation it gives the fine-tuned top-1,
+    # which differs from the frozen head's on the same photos.
+    validation = shapes_catalog.split("validation")
+    served_validation = signature(
+        image_bytes=tf.constant([shapes_catalog.path(item).read_bytes() for item in validation])
+    )["probabilities"].numpy()
+    validation_truth = np.array([shapes_catalog.labels.index(item.label) for item in validation])
+    served_top1 = np.mean(served_validation.argmax(axis=1) == validation_truth)
+    assert served_top1 == pytest.approx(tuned["validation_top1_after"])
+    # A re-run computes no maps or features again.
+    lines.clear()
+    run()
+    assert not any(line.startswith("features: ") and "to compute" in line for line in lines)
 
 
 def test_cli_refuses_an_unknown_backbone_in_one_line(

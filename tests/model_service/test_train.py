@@ -214,7 +214,8 @@ def test_mobilenet_is_flat_with_a_frozen_backbone_and_unfreezes_its_top() -> Non
     assert len(model.get_layer(built.gradcam_layer).output.shape) == 4
     trainable = {layer.name for layer in model.layers if layer.trainable and layer.weights}
     assert trainable == {"predictions"}
-    models.unfreeze_top(model)
+    _, top = models.split_at(model, models.MOBILENET_FINE_TUNE_FROM)
+    models.unfreeze(top)  # the top's layers are the model's own
     assert model.get_layer("Conv_1").trainable and model.get_layer("block_16_project").trainable
     assert not model.get_layer("Conv_1_bn").trainable
     assert not model.get_layer("block_14_project").trainable

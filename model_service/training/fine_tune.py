@@ -1,0 +1,120 @@
+"""Fine-tune a pretrained backbone's top blocks and the head on cached intermediate maps.
+
+The frozen bottom of the backbone gives the same maps for a photo and view every epoch, so it runs
+once (`features.extract_outputs`, cached as float16) and each epoch runs only the top blocks: the
+layers from the backbone spec's `fine_tune_from` on, and the head chosen on the frozen features,
+which starts from its trained weights. BatchNorm stays frozen and in inference mode (its moving
+statistics are ImageNet's; a few thousand car photos would only unsettle them). The top is a view
+on the full model's own layers (`models.split_at`), so the exported model carries the fine-tuned
+weights with no copying. They are kept only if they beat the frozen head on validation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from model_service.training import heads, models
+
+LEARNING_RATE = 1e-4  # Adam; low, so the pretrained blocks move gently (the scratch experiment)
+EPOCHS = 30  # at most; early stopping on the validation loss usually ends sooner
+PATIENCE = 4  # epochs without a lower validation loss before stopping
+BATCH_SIZE = 32
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FineTuneResult:
+    """What fine-tuning did, for the evaluation report."""
+
+    cut_layer: str
+    layers: int  # layers trained (BatchNorm not counted: it stays frozen)
+    validation_top1_before: float  # the frozen head on the same maps
+    validation_loss_before: float
+    validation_top1_after: float  # the fine-tuned model at its best epoch
+    validation_loss_after: float
+    epochs: int
+    best_epoch: int  # 0: no epoch lowered the validation loss
+    seconds: float
+    kept: bool  # False: the frozen weights were put back
+
+    def row(self) -> dict[str, Any]:
+        """The evaluation report's `fine_tuning` entry."""
+        return {**asdict(self), "seconds": round(self.seconds, 1)}
+
+
+def fine_tune(
+    model: keras.Model,
+    cut_layer: str,
+    train: heads.Split,
+    validation: heads.Split,
+    class_weight: dict[int, float],
+    *,
+    seed: int,
+    progress: Progress,
+    epochs: int | None = None,
+) -> FineTuneResult:
+    """Train the layers of `model` from `cut_layer` on (in place) on maps of the train split,
+    early-stopped on the validation loss with the best epoch's weights restored; the frozen
+    weights come back unless validation top-1 (then loss) improved."""
+    epochs = EPOCHS if epochs is None else epochs
+    keras.utils.set_random_seed(seed)
+    started = time.monotonic()
+    _, top = models.split_at(model, cut_layer)
+    was_trainable = {layer.name: layer.trainable for layer in top.layers}
+    unfrozen = models.unfreeze(top)
+    frozen_weights = [layer.get_weights() for layer in unfrozen]
+    before = heads.scores(top, validation)
+    progress(
+        f"fine-tuning {len(unfrozen)} layers from {cut_layer} on cached maps: frozen head "
+        f"validation top-1 {before[1]:.1%}, loss {before[0]:.3f}"
+    )
+    step = heads.train_step(top, keras.optimizers.Adam(LEARNING_RATE))
+    weights = np.array([class_weight.get(int(label), 1.0) for label in train[1]], np.float32)
+    generator = np.random.default_rng(seed)
+    best_loss, best_weights, best_epoch, epoch = before[0], frozen_weights, 0, 0
+    for epoch in range(1, epochs + 1):
+        epoch_started = time.monotonic()
+        order = generator.permutation(len(train[1]))
+        losses = [
+            float(step(train[0][batch].astype(np.float32), train[1][batch], weights[batch]))
+            for batch in np.array_split(order, max(1, round(len(order) / BATCH_SIZE)))
+        ]
+        loss, top1 = heads.scores(top, validation)
+        progress(
+            f"fine-tune epoch {epoch}/{epochs}: loss {np.mean(losses):.3f} val_loss {loss:.3f} "
+            f"val_accuracy {top1:.1%} ({time.monotonic() - epoch_started:.1f} s)"
+        )
+        if loss < best_loss:
+            best_loss, best_epoch = loss, epoch
+            best_weights = [layer.get_weights() for layer in unfrozen]
+        elif epoch - best_epoch >= PATIENCE:
+            break
+    _set_weights(unfrozen, best_weights)
+    after = heads.scores(top, validation)
+    kept = (after[1], -after[0]) > (before[1], -before[0])
+    if not kept:
+        _set_weights(unfrozen, frozen_weights)
+    for layer in unfrozen:
+        layer.trainable = was_trainable[layer.name]  # the backbone frozen again, as built
+    result = FineTuneResult(
+        cut_layer, len(unfrozen), before[1], before[0], after[1], after[0], epoch, best_epoch,
+        time.monotonic() - started, kept,
+    )  # fmt: skip
+    progress(
+        f"fine-tuned validation top-1 {after[1]:.1%} (frozen head {before[1]:.1%}) after "
+        f"{epoch} epochs, best {best_epoch}, {result.seconds:.0f} s: kept the "
+        f"{'fine-tuned' if kept else 'frozen'} weights"
+    )
+    return result
+
+
+def _set_weights(layers: list[keras.layers.Layer], weights: list[list[np.ndarray]]) -> None:
+    for layer, values in zip(layers, weights, strict=True):
+        layer.set_weights(values)
