@@ -175,9 +175,10 @@ def _fine_tuning_lines(result: dict[str, Any] | None) -> list[str]:
         "",
         "## Fine-tuning on cached maps",
         "",
-        f"{result['layers']} layers from `{result['cut_layer']}` on, and the head, trained on "
-        f"the cached maps that layer takes in (BatchNorm frozen): {result['epochs']} epochs "
-        f"(best {result['best_epoch']}), {result['seconds']:.0f} s. Kept: {kept}.",
+        f"{result['layers']} layers from `{result['cut_layer']}` on, and the head (dropout "
+        f"{result['head_dropout']:g} before it), trained on the cached maps that layer takes in "
+        f"(BatchNorm frozen): {result['epochs']} epochs (best {result['best_epoch']}), "
+        f"{result['seconds']:.0f} s. Kept: {kept}.",
         "",
         "| weights | validation top-1 | validation loss |",
         "|---|---|---|",

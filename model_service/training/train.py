@@ -330,7 +330,9 @@ def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
         plan.class_weight, seed=options.seed, progress=plan.progress,
         epochs=max(options.epochs, heads.HEAD_EPOCHS),
     )  # fmt: skip
-    model = models.with_head(plan.built.model, len(classes), best.spec)
+    # Fine-tuning adds dropout before the head (no weights: the chosen head's carry over).
+    spec = fine_tuning.head_spec(best.spec) if options.fine_tune else best.spec
+    model = models.with_head(plan.built.model, len(classes), spec)
     for layer in best.model.layers:
         if layer.weights:
             model.get_layer(layer.name).set_weights(layer.get_weights())

@@ -254,6 +254,15 @@ def test_report_shows_intervals_and_the_heads_tried() -> None:
     assert "| linear | 0 | 0.0001 | 75.0% | 0.500 | 40 | yes |" in text
     assert "| hidden 512 | 0 | 0.0001 | ? | ? | 40 |  |" in text
     assert "views original, mirror" in text
+    assert "Fine-tuning" not in text
+    report["head"]["fine_tuning"] = {
+        "cut_layer": "block_15_expand", "layers": 8, "validation_top1_before": 0.75,
+        "validation_loss_before": 0.9, "validation_top1_after": 0.7, "validation_loss_after": 0.8,
+        "epochs": 12, "best_epoch": 7, "seconds": 95.0, "kept": False, "head_dropout": 0.5,
+    }  # fmt: skip
+    text = evaluation.render_markdown(report)
+    assert "| frozen head | 75.0% | 0.900 |\n| fine-tuned | 70.0% | 0.800 |" in text
+    assert "12 epochs (best 7), 95 s. Kept: the frozen weights (no gain)." in text
 
 
 FAMILIES = ["mobilenet_v2", "mobilenet_0.25", "efficientnet_b0", "efficientnet_v2_b0"]
@@ -264,6 +273,7 @@ def _sharpened(name: str, pixels: np.ndarray) -> keras.Model:
     """A `--weights none` model with outputs that tell: each BatchNorm's moving statistics are
     set to its input's on `pixels` (random weights otherwise shrink the activations towards
     1e-10, below float16), and the head is steep."""
+    keras.utils.set_random_seed(5)
     model = models.build_model(name, 3, weights="none", image_size=SMALL_SIZE).model
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -299,7 +309,7 @@ def test_the_model_cut_at_its_fine_tuning_layer_is_the_same_model_in_two_halves(
     )
     # The top's layers are the model's: changing one changes the whole model the same way.
     layer = top.get_layer(cut_layer)
-    layer.set_weights([weight * 1.5 for weight in layer.get_weights()])
+    layer.set_weights([-weight for weight in layer.get_weights()])
     changed = np.asarray(model(pixels))
     assert not np.allclose(changed, whole, atol=1e-3)
     np.testing.assert_allclose(np.asarray(top(bottom(pixels))), changed, atol=1e-5)
@@ -361,6 +371,7 @@ def test_fine_tuning_trains_the_top_on_cached_maps_and_exports_what_it_scored(
     report = json.loads((version_dir / "evaluation.json").read_text())
     tuned = report["head"]["fine_tuning"]
     assert tuned["kept"] and tuned["validation_top1_after"] > tuned["validation_top1_before"]
+    assert tuned["head_dropout"] == fine_tuning.HEAD_DROPOUT > report["head"]["chosen"]["dropout"]
     assert report["splits"]["validation"]["top1"] == pytest.approx(tuned["validation_top1_after"])
     # The maps of every train view, validation and game photo are cached, as float16.
     folder = tmp_path / "cache" / "maps" / "mobilenet_v2-imagenet" / "block_15_expand"
@@ -450,3 +461,34 @@ def test_pretrained_backbones_take_wide_inputs_with_the_224_weights() -> None:
             strict=True,
         ):
             np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    ("environment", "flags", "expected"),
+    [
+        ({}, [], False),  # [train] fine_tune in default.toml
+        ({"CARGAME_TRAIN_FINE_TUNE": "true"}, [], True),
+        ({"CARGAME_TRAIN_FINE_TUNE": "true"}, ["--no-fine-tune"], False),
+        ({}, ["--fine-tune"], True),
+    ],
+)
+def test_fine_tuning_comes_from_the_config_unless_the_command_line_says(
+    shapes_catalog: Catalog,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    flags: list[str],
+    expected: bool,
+) -> None:
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    asked: list[bool] = []
+
+    def fake_train(*args: object, fine_tune: bool, **kwargs: object) -> Path:
+        asked.append(fine_tune)
+        return tmp_path
+
+    monkeypatch.setattr(train, "train", fake_train)
+    arguments = ["train", "--catalog", str(shapes_catalog.root), "--models", str(tmp_path)]
+    assert cli.main([*arguments, *flags]) == 0
+    assert asked == [expected]
