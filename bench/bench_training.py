@@ -3,9 +3,11 @@
 The baseline is the simplest thing that works: frozen MobileNetV2 features (global average pool)
 of each training photo and its mirror image, one softmax layer (Adam, 100 epochs, no validation,
 no caching), game-split top-1; timed all-in, feature extraction included. The pipeline is
-`cargame train` in a subprocess, once with an empty feature cache (a first run) and once with the
-cache filled (a re-run), timed from the command to the exported version (TensorFlow start-up,
-levels and export included); its scores come from the export's evaluation.json.
+`cargame train` in a subprocess: frozen (`--no-fine-tune`) once with an empty feature cache (a
+first run) and once with the cache filled (a re-run), then `--fine-tune` (top blocks trained on
+cached maps) with a cache of its own, empty; each timed from the command to the exported version
+(TensorFlow start-up, levels and export included); its scores come from the export's
+evaluation.json.
 
     KERAS_HOME=../shared/keras .venv/bin/python bench/bench_training.py \
         [--catalog NAME=SOURCE ...] [--demo] [--backbone mobilenet_v2] [--out /tmp/cg-bench]
@@ -98,7 +100,7 @@ def baseline(catalog_dir: Path, backbone: str) -> dict[str, Any]:
 
 def pipeline(
     catalog_dir: Path, out: Path, name: str, arguments: list[str], rerun: bool = True
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """`cargame train` with an empty feature cache, then (`rerun`) again with it filled."""
     env = {**os.environ, "CARGAME_PATHS_CACHE": str(out / f"cache-{name}")}
     shutil.rmtree(out / f"cache-{name}", ignore_errors=True)
@@ -122,6 +124,15 @@ def row(catalog: str, what: str, result: dict[str, Any]) -> str:
     head = result.get("head", {}).get("chosen")
     shape = "small CNN" if not head else ("linear" if not head["hidden"] else "hidden")
     chosen = f"{shape}, L2 {head['l2']:g}, dropout {head['dropout']:g}" if head else shape
+    tuned = result.get("head", {}).get("fine_tuning")
+    if tuned:
+        kept = "kept" if tuned["kept"] else "not kept: frozen weights exported"
+        chosen += (
+            f"; top blocks from {tuned['cut_layer']}: validation "
+            f"{tuned['validation_top1_before']:.1%} -> {tuned['validation_top1_after']:.1%}, "
+            f"{tuned['epochs']} epochs (best {tuned['best_epoch']}), {tuned['seconds']:.0f} s, "
+            f"{kept}"
+        )
     size = "x".join(map(str, result.get("image_size", [])))
 
     def share(split: str, key: str) -> str:
@@ -142,6 +153,11 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="also the demo garage (small CNN)")
     parser.add_argument("--demo-only", action="store_true", help="the demo garage alone")
     parser.add_argument("--backbone", default="mobilenet_v2")
+    parser.add_argument(
+        "--rerun-fine-tune",
+        action="store_true",
+        help="also the fine-tuned run with its cache filled",
+    )
     parser.add_argument("--out", default="/tmp/cg-bench", type=Path)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -163,8 +179,19 @@ def main() -> None:
             f"| {result['seconds']:.0f} s all-in | | | {result['game_top1']:.1%} | | "
             f"| {load_before} -> {load()} |"
         )
-        for run in pipeline(catalog_dir, args.out, name, ["--backbone", args.backbone]):
-            lines.append(row(name, f"`cargame train`, {run['run']}", run))
+        backbone = ["--backbone", args.backbone]
+        for run in pipeline(catalog_dir, args.out, name, [*backbone, "--no-fine-tune"]):
+            lines.append(row(name, f"`cargame train`, frozen, {run['run']}", run))
+            print(lines[-1], file=sys.stderr, flush=True)
+        tuned_name = f"{name}-fine-tune"
+        for run in pipeline(
+            catalog_dir,
+            args.out,
+            tuned_name,
+            [*backbone, "--fine-tune"],
+            rerun=args.rerun_fine_tune,
+        ):
+            lines.append(row(name, f"`cargame train --fine-tune`, {run['run']}", run))
             print(lines[-1], file=sys.stderr, flush=True)
     if args.demo or args.demo_only:
         catalog_dir = args.out / "demo"

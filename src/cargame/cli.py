@@ -101,7 +101,7 @@ def _train(args: argparse.Namespace, config: Config) -> int:
         patience=settings["patience"],
         progress=progress,
         opponent_levels=_levels_of(args, config).levels,
-        fine_tune=args.fine_tune,
+        fine_tune=settings["fine_tune"] if args.fine_tune is None else args.fine_tune,
         cache_dir=config.path("cache"),
         image_size=image_size,
     )
@@ -247,8 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--weights", help="imagenet | none | PATH to the backbone's weights")
     train.add_argument(
         "--fine-tune",
-        action="store_true",
-        help="after the head, fine-tune the top of a pretrained backbone on augmented photos",
+        action=argparse.BooleanOptionalAction,
+        help="after the head, fine-tune a pretrained backbone's top blocks and the head on cached "
+        "maps, kept if validation improves (default [train] fine_tune)",
     )
     train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     train.add_argument(
