@@ -108,9 +108,16 @@ def test_round_one_photo_is_encoded_during_the_start(client) -> None:
     are encoded when their pages ask (the start does not wait for them)."""
     game = client.game(client.start_game())
     server = client.app.server
-    with server.app_context():
-        cache = runtime_of(server).media.cache
-        encoded = [cache.get(media.PHOTO_PREFIX + r.image_token) for r in game.rounds]
+
+    def photos_in_cache() -> list[bytes | None]:
+        with server.app_context():
+            cache = runtime_of(server).media.cache
+            return [cache.get(media.PHOTO_PREFIX + r.image_token) for r in game.rounds]
+
+    deadline = time.monotonic() + 10
+    while photos_in_cache()[0] is None and time.monotonic() < deadline:  # no page has asked for it
+        time.sleep(0.02)
+    encoded = photos_in_cache()
     assert isinstance(encoded[0], bytes) and encoded[0][:2] == b"\xff\xd8"  # a JPEG
     assert encoded[1:] == [None] * (len(game.rounds) - 1)
     served = client.http.get(f"/media/{game.rounds[0].image_token}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from flask.testing import FlaskClient
 from flask_caching import Cache
 from PIL import Image
 
+from cargame.web import media
 from cargame.web.media import MediaStore, media_blueprint, media_url
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"overlay"
@@ -143,3 +146,47 @@ def test_huge_photos_are_scaled_down(store, client, tmp_path: Path) -> None:
     Image.new("RGB", (4000, 3000), (90, 90, 90)).save(path, "JPEG")
     with Image.open(io.BytesIO(client.get(media_url(store.add_image(path))).data)) as served:
         assert max(served.size) <= 1600
+
+
+def slow_reencode(
+    monkeypatch: pytest.MonkeyPatch, seconds: float, fail_first: bool = False
+) -> list[float]:
+    """media.reencode taking `seconds` (the first call raising with `fail_first`); its calls."""
+    calls: list[float] = []
+    real = media.reencode
+
+    def reencode(path: Path, rng: random.Random) -> bytes | None:
+        calls.append(time.monotonic())
+        time.sleep(seconds)
+        if fail_first and len(calls) == 1:
+            raise OSError("disk full")
+        return real(path, rng)
+
+    monkeypatch.setattr(media, "reencode", reencode)
+    return calls
+
+
+def test_a_warmed_photo_is_encoded_once_and_a_request_waits_for_it(
+    store, client, photo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = slow_reencode(monkeypatch, 0.5)
+    token = store.add_image(photo)
+    started = time.monotonic()
+    store.warm(token)
+    assert time.monotonic() - started < 0.4  # returns at once; the encoding runs behind
+    response = client.get(media_url(token))  # asks while the warm-up is still encoding
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert len(calls) == 1  # waited for the warm-up instead of encoding again
+    assert client.get(media_url(token)).data == response.data
+
+
+def test_a_failed_warm_up_leaves_the_photo_to_its_request(
+    store, client, photo: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = slow_reencode(monkeypatch, 0.2, fail_first=True)
+    token = store.add_image(photo)
+    store.warm(token)
+    response = client.get(media_url(token))
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert len(calls) == 2  # the warm-up's failed encoding, then the request's own
+    assert "could not encode a photo ahead" in caplog.text

@@ -41,7 +41,7 @@ class MediaSink(Protocol):
     def add_png(self, data: bytes) -> str: ...
 
     def warm(self, token: str) -> None:
-        """Prepare a photo token's bytes now rather than when the browser first asks."""
+        """Start preparing a photo token's bytes in the background; returns at once."""
         ...
 
 
@@ -139,14 +139,17 @@ def prepare_rounds(
 ) -> PreparedGame:
     """A game with photos, the AI's top-5 and media tokens, after one predict; no heatmaps yet.
 
-    While the model answers, round 1's photo is re-encoded for the browser in a thread (PIL
-    releases the GIL), so the first page's photo is ready when the page asks for it."""
+    Once the model has answered, round 1's photo is re-encoded for the browser in the background
+    (`MediaSink.warm`) while the page changes, so it is ready when the page asks for it."""
     report = _progress_reporter(progress, 2)
     images = pick_images(catalog, settings.rounds, rng)
     photos = read_images(catalog, images)
     tokens = [media.add_image(catalog.path(image)) for image in images]
     report()
-    result = asyncio.run(_predict_warming(settings, photos, media, tokens[0]))
+    result = asyncio.run(_predict(settings, photos))
+    # Round 1's photo, encoded for the browser while the page changes (not during the predict:
+    # in this process it would slow the reply's handling more than it saves).
+    media.warm(tokens[0])
     report()
     return _prepared(catalog, settings, media, images, photos, result, tokens)
 
@@ -293,22 +296,6 @@ async def _predict(
         photos,
         timeout=settings.serving_timeout,
     )
-
-
-async def _predict_warming(
-    settings: GameSettings, photos: Sequence[bytes], media: MediaSink, token: str
-) -> serving.PredictResult:
-    """The predict, with `media.warm(token)` in a thread meanwhile; a failed warm-up only
-    leaves that photo to be encoded when the browser asks for it."""
-
-    def warm() -> None:
-        try:
-            media.warm(token)
-        except Exception:  # noqa: BLE001 - the cache's own errors; the photo is made on request
-            logger.warning("could not prepare round 1's photo ahead", exc_info=True)
-
-    predicted, _ = await asyncio.gather(_predict(settings, photos), asyncio.to_thread(warm))
-    return predicted
 
 
 def _prepared(

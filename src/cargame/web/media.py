@@ -10,16 +10,20 @@ so every web worker that shares the cache serves the same bytes for a token.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import mimetypes
 import random
 import re
 import secrets
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Flask, Response, abort, current_app, has_app_context
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_TTL_SECONDS = 6 * 60 * 60  # a game takes minutes; a finished game may be reviewed a while
@@ -35,6 +39,9 @@ MIN_SCALE = 0.92  # and up to 8 % smaller, so no pixel grid lines up with the ca
 QUALITY = (78, 92)  # JPEG quality range: visually alike, byte-wise unrelated
 MAX_SIDE = 1600  # served photos are at most this wide or tall: plenty for any screen here
 MAX_PIXELS = 40_000_000  # a larger file is not a photo for this game (decompression bombs)
+WARM_WAIT_SECONDS = 5.0  # how long a request waits for this process's encoding of its photo
+
+logger = logging.getLogger(__name__)
 
 
 class CacheLike(Protocol):
@@ -58,6 +65,9 @@ class MediaStore:
     def __init__(self, cache: CacheLike, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
         self.cache = cache
         self.ttl_seconds = ttl_seconds
+        self._warming: dict[str, Future[None]] = {}  # photo tokens being encoded ahead
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None  # made on first use
 
     def add_image(self, path: Path | str) -> str:
         """A new token for a photo file (the file is read when the browser asks)."""
@@ -77,9 +87,18 @@ class MediaStore:
     def body(self, token: str) -> tuple[bytes, str] | None:
         """The bytes and content type to send for a token, or None when there are none.
 
-        A photo is re-encoded on its first request and the result kept with the token, so a
-        reload shows the same picture and costs nothing.
+        A photo is re-encoded on its first request (or ahead, by `warm`; a request waits for
+        this process's encoding in progress rather than doing it twice) and the result kept
+        with the token, so a reload shows the same picture and costs nothing.
         """
+        with self._lock:
+            warming = self._warming.get(token)
+        if warming is not None:
+            with contextlib.suppress(TimeoutError):  # too slow: encoded here instead
+                warming.result(timeout=WARM_WAIT_SECONDS)
+        return self._body(token)
+
+    def _body(self, token: str) -> tuple[bytes, str] | None:
         item = self.get(token)
         if item is None:
             return None
@@ -96,8 +115,29 @@ class MediaStore:
         return encoded, JPEG_TYPE
 
     def warm(self, token: str) -> None:
-        """Encode a photo token's bytes now (see `body`); the page that shows it need not wait."""
-        self.body(token)
+        """Start encoding a photo token's bytes in a background thread and return at once, so
+        the page that shows the photo finds it ready (or waits only for the rest of it)."""
+        app: Flask | None = None
+        if has_app_context():
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="media-warm")
+            self._warming[token] = self._pool.submit(self._encode_ahead, token, app)
+
+    def _encode_ahead(self, token: str, app: Flask | None) -> None:
+        try:
+            if app is None:
+                self._body(token)
+            else:
+                with app.app_context():  # the Flask-Caching cache belongs to the app
+                    self._body(token)
+        except Exception:
+            # Only the head start is lost: the photo is encoded when the browser asks.
+            logger.warning("could not encode a photo ahead", exc_info=True)
+        finally:
+            with self._lock:
+                self._warming.pop(token, None)
 
     def _add(self, item: MediaItem) -> str:
         token = secrets.token_urlsafe(TOKEN_BYTES)
