@@ -366,7 +366,7 @@ def test_fine_tuning_trains_the_top_on_cached_maps_and_exports_what_it_scored(
         )  # fmt: skip
 
     version_dir = run()
-    assert any(line.startswith("fine-tuning 8 layers from block_15_expand") for line in lines)
+    assert any(line.startswith("fine-tuning 11 layers from block_14_expand") for line in lines)
     assert any(line.startswith("fine-tune epoch 1/4: loss ") for line in lines)
     report = json.loads((version_dir / "evaluation.json").read_text())
     tuned = report["head"]["fine_tuning"]
@@ -374,21 +374,21 @@ def test_fine_tuning_trains_the_top_on_cached_maps_and_exports_what_it_scored(
     assert tuned["head_dropout"] == fine_tuning.HEAD_DROPOUT > report["head"]["chosen"]["dropout"]
     assert report["splits"]["validation"]["top1"] == pytest.approx(tuned["validation_top1_after"])
     # The maps of every train view, validation and game photo are cached, as float16.
-    folder = tmp_path / "cache" / "maps" / "mobilenet_v2-imagenet" / "block_15_expand"
+    folder = tmp_path / "cache" / "maps" / "mobilenet_v2-imagenet" / "block_14_expand"
     cached = {tuple(path.name.split(".")[:2]) for path in folder.glob("*.npy")}
     train_ids = {item.image_id for item in shapes_catalog.split("train")}
     assert {(image_id, "mirror") for image_id in train_ids} <= cached
     game = shapes_catalog.split("game")
     assert {(item.image_id, "original") for item in game} <= cached
     cache = features.FeatureCache(
-        tmp_path / "cache", "mobilenet_v2", "imagenet", SMALL_SIZE, "block_15_expand"
+        tmp_path / "cache", "mobilenet_v2", "imagenet", SMALL_SIZE, "block_14_expand"
     )
     maps = np.stack([cache.load(item.image_id, "original") for item in game])
     assert maps.dtype == np.float16
     # The exported model (through serving, and the explainer's .keras) gives what the fine-tuned
     # top gives on the maps: the trained layers are the exported model's own.
     keras_model = keras.models.load_model(version_dir / "model.keras")
-    _, top = models.split_at(keras_model, "block_15_expand")
+    _, top = models.split_at(keras_model, "block_14_expand")
     on_maps = heads.predict(top, maps)
     signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
     photos = tf.constant([shapes_catalog.path(item).read_bytes() for item in game])

@@ -218,7 +218,8 @@ def test_mobilenet_is_flat_with_a_frozen_backbone_and_unfreezes_its_top() -> Non
     models.unfreeze(top)  # the top's layers are the model's own
     assert model.get_layer("Conv_1").trainable and model.get_layer("block_16_project").trainable
     assert not model.get_layer("Conv_1_bn").trainable
-    assert not model.get_layer("block_14_project").trainable
+    assert model.get_layer("block_14_expand").trainable
+    assert not model.get_layer("block_13_project").trainable
 
 
 def test_weights_option_is_resolved(tmp_path: Path) -> None:
