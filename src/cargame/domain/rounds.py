@@ -144,9 +144,8 @@ def prepare_rounds(
     report = _progress_reporter(progress, 2)
     images = pick_images(catalog, settings.rounds, rng)
     photos = read_images(catalog, images)
-    tokens = [media.add_image(catalog.path(image)) for image in images]
     report()
-    result = asyncio.run(_predict(settings, photos))
+    result, tokens = asyncio.run(_predict_with_tokens(settings, photos, media, catalog, images))
     # Round 1's photo, encoded for the browser while the page changes (not during the predict:
     # in this process it would slow the reply's handling more than it saves).
     media.warm(tokens[0])
@@ -296,6 +295,23 @@ async def _predict(
         photos,
         timeout=settings.serving_timeout,
     )
+
+
+async def _predict_with_tokens(
+    settings: GameSettings,
+    photos: Sequence[bytes],
+    media: MediaSink,
+    catalog: Catalog,
+    images: Sequence[CatalogImage],
+) -> tuple[serving.PredictResult, list[str]]:
+    """The predict, and meanwhile in a thread the photos' media tokens (file or Redis writes
+    that need not wait for the model)."""
+
+    def tokens() -> list[str]:
+        return [media.add_image(catalog.path(image)) for image in images]
+
+    predicted, made = await asyncio.gather(_predict(settings, photos), asyncio.to_thread(tokens))
+    return predicted, made
 
 
 def _prepared(
