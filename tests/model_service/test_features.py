@@ -466,10 +466,10 @@ def test_pretrained_backbones_take_wide_inputs_with_the_224_weights() -> None:
 @pytest.mark.parametrize(
     ("environment", "flags", "expected"),
     [
-        ({}, [], False),  # [train] fine_tune in default.toml
-        ({"CARGAME_TRAIN_FINE_TUNE": "true"}, [], True),
-        ({"CARGAME_TRAIN_FINE_TUNE": "true"}, ["--no-fine-tune"], False),
-        ({}, ["--fine-tune"], True),
+        ({}, [], True),  # [train] fine_tune in default.toml
+        ({"CARGAME_TRAIN_FINE_TUNE": "false"}, [], False),
+        ({"CARGAME_TRAIN_FINE_TUNE": "false"}, ["--fine-tune"], True),
+        ({}, ["--no-fine-tune"], False),
     ],
 )
 def test_fine_tuning_comes_from_the_config_unless_the_command_line_says(
