@@ -4,7 +4,9 @@ The validation split steers early stopping and chooses the head; the game split 
 predicted once, after training, for the evaluation report (the AI plays on photos it has never
 learned from). A pretrained backbone stays frozen: its pooled features are computed once per photo
 and view and cached (`training.features`), several heads are trained on them in seconds and the
-best by validation is kept (`training.heads`); fine-tuning the backbone's top is optional. Then the
+best by validation is kept (`training.heads`); with `fine_tune` (`[train] fine_tune`, on by
+default) the backbone's top blocks and that head then train on cached maps
+(`training.fine_tune`). Then the
 weaker opponent levels are calibrated from the trained model and exported beside it
 (`training.levels`): seconds, not another training run.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -461,6 +462,27 @@ def test_pretrained_backbones_take_wide_inputs_with_the_224_weights() -> None:
             strict=True,
         ):
             np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.slow
+def test_fine_tuning_is_skipped_without_a_validation_split(
+    shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(heads, "HEAD_EPOCHS", 2)
+    images = [
+        dataclasses.replace(item, split="train") if item.split == "validation" else item
+        for item in shapes_catalog.images
+    ]
+    catalog = Catalog(shapes_catalog.root, shapes_catalog.name, images)
+    lines: list[str] = []
+    version_dir = train.train(
+        catalog, tmp_path / "models", "cars", backbone="mobilenet_v2", weights="none", epochs=2,
+        batch_size=16, seed=1, patience=2, progress=lines.append, cache_dir=tmp_path / "cache",
+        fine_tune=True, image_size=SMALL_SIZE,
+    )  # fmt: skip
+    assert "fine-tuning skipped: no validation split to judge it by" in lines
+    report = json.loads((version_dir / "evaluation.json").read_text())
+    assert "fine_tuning" not in report["head"] and report["splits"]["game"]["count"] == 8
 
 
 @pytest.mark.parametrize(
