@@ -344,16 +344,18 @@ def render(results: dict[str, Any], measured: str) -> str:
         f" {median['page']:.0f} = {goal:.0f} ms: **{met}** ({median['after']:.0f} ms; before"
         f" {median['before']:.0f} ms, {median['before'] / median['after']:.1f}x as long)."
     )
+    at_once_extra = median["at once"] - median["after"]
     reading = (
         "Reading: the first photo no longer waits for Grad-CAM. What a start does beyond a page"
-        f" change and the predict ({gap:.0f} ms here): five photo tokens in the media cache"
-        " (cachelib's FileSystemCache rewrites its count file on every set), three SQLite commits"
-        " recording the start (the previous game abandoned, stale ones, the new one), the"
-        " heatmaps' plan and lease, the game store and the start's progress; against the test"
-        " doubles (instant services) a start took about 70 ms of server time at load ~10"
-        " (f1a950c), most of it these, by cProfile. Asking the explainer at once instead of after"
-        f" the pause cost {median['at once'] - median['after']:.0f} ms more here: on two cores"
-        " Grad-CAM competes with the first page."
+        f" change and the predict ({gap:.0f} ms here): the model's version asked before the"
+        " predict (pinned, so the heatmaps explain the same model), the heatmaps' plan and lease,"
+        " the start's record in SQLite (write-ahead log since 5ce7351: two or three commits used"
+        " to cost ~7 ms of fsyncs each), the game store and the start's progress. The five photo"
+        " tokens are written while the model answers, and round 1's photo is re-encoded in a"
+        " background thread while the page changes, so its request finds it ready (both since"
+        " 1967482 / b3bd1c3; before, that encoding was on the first page's path). Asking the"
+        f" explainer at once instead of after the pause cost {at_once_extra:.0f} ms more here:"
+        " on two cores Grad-CAM competes with the first page."
     )
     return "\n".join(
         [
