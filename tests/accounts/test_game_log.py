@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from dash_extensions.enrich import DashProxy
 from dash_wire import DashClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cargame.accounts import game_log
+from cargame.accounts import game_log, game_records
 from cargame.accounts.db import EXTENSION
 from cargame.accounts.models import Game, GameRound, utc_now
 from cargame.app import create_app
@@ -98,6 +98,49 @@ def test_a_new_game_abandons_the_open_one(app, player) -> None:
     assert left.status == "abandoned" and left.abandoned_at is not None
     assert left.rounds_played == 1
     assert _stored(app, player.game(second).game_id).status == "started"
+
+
+def test_a_start_that_abandons_the_open_game_commits_once(app, player) -> None:
+    first = player.start_game()
+    first_id = player.game(first).game_id
+    engine = app.server.extensions[EXTENSION].kw["bind"]
+    commits: list[object] = []
+
+    def counted(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine, "commit", counted)
+    try:
+        second = player.start_game()  # abandons the first game and records itself
+    finally:
+        event.remove(engine, "commit", counted)
+    assert len(commits) == 1
+    assert _stored(app, first_id).status == "abandoned"
+    assert _stored(app, player.game(second).game_id).status == "started"
+
+
+def _age(app: DashProxy, game_id: str, hours: float) -> None:
+    """Move a stored game's start `hours` into the past."""
+    factory: sessionmaker[Session] = app.server.extensions[EXTENSION]
+    with factory() as session:
+        session.get(Game, game_id).started_at -= timedelta(hours=hours)
+        session.commit()
+
+
+def test_stale_games_are_swept_at_a_start_once_a_minute_at_most(
+    app, player, dash_client, web_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(game_records.time, "monotonic", lambda: clock[0])
+    session_hours = int(web_config.get("web", "session_ttl_seconds")) / 3600
+    left = player.game(player.start_game()).game_id  # the app's first start sweeps (nothing)
+    _age(app, left, hours=session_hours + 1)
+    other = dash_client(app)  # another visitor starts: within the minute, no sweep
+    other.start_game()
+    assert _stored(app, left).status == "started"
+    clock[0] += game_records.STALE_SWEEP_SECONDS
+    other.start_game()
+    assert _stored(app, left).status == "abandoned"
 
 
 def test_signing_out_or_in_abandons_the_open_game(app, player) -> None:

@@ -150,18 +150,24 @@ def record_finished_game(session: Session, game: GameData, user_id: int | None, 
     return finish(session, game)
 
 
-def abandon(session: Session, game_id: str, now: datetime | None = None) -> bool:
-    """Mark a game that is still open as "abandoned"; True when it was open."""
+def abandon(
+    session: Session, game_id: str, now: datetime | None = None, *, commit: bool = True
+) -> bool:
+    """Mark a game that is still open as "abandoned"; True when it was open. Without `commit`
+    the change waits for the caller's next commit."""
     result = session.execute(
         update(Game)
         .where(Game.id == game_id, Game.status.in_(OPEN))
         .values(status="abandoned", abandoned_at=now or utc_now())
     )
-    session.commit()
+    if commit:
+        session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def abandon_stale(session: Session, older_than: timedelta, now: datetime | None = None) -> int:
+def abandon_stale(
+    session: Session, older_than: timedelta, now: datetime | None = None, *, commit: bool = True
+) -> int:
     """Games still open after `older_than` (their session has expired) become "abandoned"."""
     now = now or utc_now()
     result = session.execute(
@@ -169,7 +175,8 @@ def abandon_stale(session: Session, older_than: timedelta, now: datetime | None 
         .where(Game.status.in_(OPEN), Game.started_at < now - older_than)
         .values(status="abandoned", abandoned_at=now)
     )
-    session.commit()
+    if commit:
+        session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import threading
+import time
 from datetime import timedelta
 from typing import Literal
 
@@ -28,20 +31,38 @@ CURRENT_GAME_KEY = "cargame_current_game"  # in the session: the game a new star
 MAX_GUEST_GAMES = 5  # only the last few; older ones are past game_log.CLAIM_WINDOW anyway
 KEEP_SALT = "cargame-keep-game"
 KEEP_SECONDS = 15 * 60  # time to fill in the registration form after pressing "Keep this game"
+# Sweeping stale games on every start cost an UPDATE on the start's path; once a minute is plenty.
+STALE_SWEEP_SECONDS = 60.0
+STALE_SWEEP_EXTENSION = "cargame.stale_sweep"
+_SWEEP_LOCK = threading.Lock()
 
 SaveStatus = Literal["saved", "claimable", "unsaved"]
 
 
 def game_started(game: GameData, mode: str, stale_after: timedelta) -> None:
-    """Record a new game. The visitor's previous game, if still open, becomes "abandoned", and
-    so does every game still open after `stale_after` (its session has expired)."""
+    """Record a new game, in one commit. The visitor's previous game, if still open, becomes
+    "abandoned", and so, at most once a `STALE_SWEEP_SECONDS` per app, does every game still
+    open after `stale_after` (its session has expired; the analytics sweep before counting)."""
     previous = session.get(CURRENT_GAME_KEY)
     with db_session() as database:
         if isinstance(previous, str) and previous != game.game_id:
-            game_log.abandon(database, previous)
-        game_log.abandon_stale(database, stale_after)
-        game_log.start(database, game, _user_id(), mode)
+            game_log.abandon(database, previous, commit=False)
+        if _stale_sweep_due():
+            game_log.abandon_stale(database, stale_after, commit=False)
+        if not game_log.start(database, game, _user_id(), mode):  # it commits a new game
+            database.commit()  # recorded already: the abandons above still count
     session[CURRENT_GAME_KEY] = game.game_id
+
+
+def _stale_sweep_due() -> bool:
+    """True at an app's first game start and then once a `STALE_SWEEP_SECONDS` at most."""
+    sweeps: dict[str, float] = current_app.extensions.setdefault(STALE_SWEEP_EXTENSION, {})
+    now = time.monotonic()
+    with _SWEEP_LOCK:
+        if now - sweeps.get("last", -math.inf) < STALE_SWEEP_SECONDS:
+            return False
+        sweeps["last"] = now
+    return True
 
 
 def round_played(game: GameData, number: int, mode: str) -> None:
