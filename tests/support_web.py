@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw
 from support import free_port
 
 from cargame.app import create_app
+from cargame.clients import serving
 from cargame.config import Config, load_config
 from cargame.domain.catalog import Catalog, CatalogImage, make_label
 from cargame.web.server import waitress_options
@@ -120,6 +121,14 @@ def fake_ai() -> FakeAI:
         TOP_PROBABILITY,
         RUNNER_UP_PROBABILITIES,
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_model_versions() -> Iterator[None]:
+    """No test plays a model version remembered from another test's fake server."""
+    serving.forget_versions()
+    yield
+    serving.forget_versions()
 
 
 @pytest.fixture

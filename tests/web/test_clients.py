@@ -90,6 +90,52 @@ async def test_predict_with_version_skips_status(fake: FakeServing, base_url: st
     assert result.model_version == 7
 
 
+def paths(fake: FakeServing) -> list[str]:
+    return [f"{method} {path}" for method, path, _ in fake.requests]
+
+
+async def test_game_starts_reuse_a_recent_version(fake: FakeServing, base_url: str, session):
+    for _ in range(2):
+        result = await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+        assert result.model_version == 3
+    assert paths(fake) == [
+        "GET /v1/models/cars",
+        "POST /v1/models/cars/versions/3:predict",
+        "POST /v1/models/cars/versions/3:predict",  # no second look-up
+    ]
+
+
+async def test_a_hot_swapped_version_is_looked_up_again(fake, base_url, session):
+    await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    fake.versions = {4: "AVAILABLE"}  # version 3 unloaded: TF Serving answers 404 for it
+    fake.replies.append(http_error(404, "Servable not found for request: Specific(cars, 3)"))
+    result = await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    assert result.model_version == 4
+    assert paths(fake)[2:] == [
+        "POST /v1/models/cars/versions/3:predict",
+        "GET /v1/models/cars",
+        "POST /v1/models/cars/versions/4:predict",
+    ]
+
+
+async def test_a_remembered_version_expires(fake, base_url, session, monkeypatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(serving.time, "monotonic", lambda: clock[0])
+    await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    fake.versions = {3: "AVAILABLE", 4: "AVAILABLE"}  # a newer one, the old still served
+    clock[0] += serving.VERSION_REUSE_SECONDS
+    result = await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    assert result.model_version == 4 and paths(fake).count("GET /v1/models/cars") == 2
+
+
+async def test_other_errors_of_a_reused_version_are_not_retried(fake, base_url, session):
+    await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    fake.replies.append(http_error(400, "Input to reshape is a tensor"))
+    with pytest.raises(ServingError, match="HTTP 400"):
+        await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    assert len(fake.requests) == 3  # GET, POST, and the failed POST: nothing asked again
+
+
 async def test_predict_decodes_b64_labels(fake: FakeServing, base_url: str, session):
     fake.encode_labels = True
     result = await serving.predict(session, base_url, "cars", [b"x"], timeout=2)

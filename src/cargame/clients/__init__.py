@@ -18,7 +18,12 @@ ERROR_SNIPPET_CHARS = 300  # how much of a non-JSON error body goes into the mes
 
 
 class ServiceError(RuntimeError):
-    """An external service failed; each client raises its own subclass."""
+    """An external service failed; each client raises its own subclass. `status` is the HTTP
+    status of a 4xx answer (None for other failures)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Retryable(Exception):
@@ -86,7 +91,7 @@ def _parse_body(
     if status >= 500:
         raise _Retryable(f"{method} {url} answered HTTP {status}: {detail}")
     if status >= 400:
-        raise error_type(f"{method} {url} answered HTTP {status}: {detail}")
+        raise error_type(f"{method} {url} answered HTTP {status}: {detail}", status)
     if not isinstance(body, dict):
         raise error_type(f"{method} {url} did not answer with a JSON object: {detail}")
     if message:

@@ -20,6 +20,14 @@ from cargame.domain.game import Prediction
 
 SIGNATURE_NAME = "serving_default"
 TOP_K = 5  # the game shows the AI's five best guesses
+# A game start reuses the newest version this process looked up this recently instead of asking
+# again (one request to the model server instead of two). A hot swap unloads the old version
+# ("latest 1"): a request for it is answered 404, and the version is looked up afresh.
+VERSION_REUSE_SECONDS = 10.0
+NOT_FOUND = 404
+
+# (base URL, model name) -> (newest version, when it was looked up): this process's own memory.
+_recent_versions: dict[tuple[str, str], tuple[int, float]] = {}
 
 
 class ServingError(ServiceError):
@@ -94,6 +102,38 @@ async def predict(
         raise ServingError(f"POST {url}: malformed prediction ({error!r})") from error
     top5 = [top for top, _ in parsed]
     return PredictResult(model_name, version, top5, parsed[0][1], seconds)
+
+
+async def predict_newest(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    model_name: str,
+    images: Sequence[bytes],
+    *,
+    timeout: float,
+) -> PredictResult:
+    """`predict` on the newest version, as looked up at most `VERSION_REUSE_SECONDS` ago by this
+    process; a reused version the server no longer has (404) is looked up again and asked once
+    more. So a new model plays from the first start after the old one is unloaded."""
+    key = (base_url.rstrip("/"), model_name)
+    known = _recent_versions.get(key)
+    if known is not None and time.monotonic() - known[1] < VERSION_REUSE_SECONDS:
+        try:
+            return await predict(
+                session, base_url, model_name, images, timeout=timeout, version=known[0]
+            )
+        except ServingError as error:
+            if error.status != NOT_FOUND:
+                raise
+            _recent_versions.pop(key, None)
+    version = await model_version(session, base_url, model_name, timeout=timeout)
+    _recent_versions[key] = (version, time.monotonic())
+    return await predict(session, base_url, model_name, images, timeout=timeout, version=version)
+
+
+def forget_versions() -> None:
+    """Drop every remembered version (tests that swap fake servers on one address)."""
+    _recent_versions.clear()
 
 
 # What a reply of the wrong shape raises while it is parsed (a wrong or broken server).

@@ -288,7 +288,7 @@ async def _predict(
     if session is None:
         async with aiohttp.ClientSession() as own:
             return await _predict(settings, photos, own)
-    return await serving.predict(
+    return await serving.predict_newest(
         session,
         settings.serving_url,
         settings.model_name,
