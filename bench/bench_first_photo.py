@@ -347,15 +347,16 @@ def render(results: dict[str, Any], measured: str) -> str:
     at_once_extra = median["at once"] - median["after"]
     reading = (
         "Reading: the first photo no longer waits for Grad-CAM. What a start does beyond a page"
-        f" change and the predict ({gap:.0f} ms here): the model's version asked before the"
-        " predict (pinned, so the heatmaps explain the same model), the heatmaps' plan and lease,"
-        " the start's record in SQLite (write-ahead log since 5ce7351: two or three commits used"
-        " to cost ~7 ms of fsyncs each), the game store and the start's progress. The five photo"
-        " tokens are written while the model answers, and round 1's photo is re-encoded in a"
-        " background thread while the page changes, so its request finds it ready (both since"
-        " 1967482 / b3bd1c3; before, that encoding was on the first page's path). Asking the"
-        f" explainer at once instead of after the pause cost {at_once_extra:.0f} ms more here:"
-        " on two cores Grad-CAM competes with the first page."
+        f" change and the predict ({gap:.0f} ms here): a fresh event loop, aiohttp session and"
+        " connection for the predict, the heatmaps' plan and lease, the start's record in SQLite,"
+        " the game store, the session and the start's progress. This session took off it: the"
+        " rollback journal's fsyncs (SQLite in write-ahead-log mode, 5ce7351; two or three commits"
+        " of ~7 ms each, now one commit, 683ed40), the version look-up before each predict (reused"
+        " for 10 s, 4e1f954), the five photo tokens (written while the model answers, 1967482) and"
+        " round 1's photo encoding (in the background while the page changes, b3bd1c3; the page"
+        " change measured here still encodes round 2's photo on request). Asking the explainer at"
+        f" once instead of after the pause cost {at_once_extra:.0f} ms more here: on two cores"
+        " Grad-CAM competes with the first page."
     )
     return "\n".join(
         [
