@@ -362,7 +362,7 @@ def render(results: dict[str, Any], measured: str) -> str:
         [
             SECTION,
             "",
-            textwrap.fill(intro, WIDTH),
+            textwrap.fill(intro, WIDTH, break_on_hyphens=False),
             "",
             "    .venv/bin/python bench/bench_first_photo.py [--games 8]",
             "",
@@ -377,9 +377,9 @@ def render(results: dict[str, Any], measured: str) -> str:
             row("predict (5 photos, one request)", "predict"),
             row("one page change (Next round → photo)", "page"),
             "",
-            textwrap.fill(verdict, WIDTH),
+            textwrap.fill(verdict, WIDTH, break_on_hyphens=False),
             "",
-            textwrap.fill(reading, WIDTH),
+            textwrap.fill(reading, WIDTH, break_on_hyphens=False),
             "",
         ]
     )
