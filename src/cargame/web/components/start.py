@@ -20,7 +20,9 @@ from dash_extensions.enrich import DashProxy
 from cargame.web import ids, opponents, services, state
 from cargame.web.components.widgets import count_word
 
-PROGRESS_SHOWN, PROGRESS_HIDDEN = "text-body-secondary mt-3", "d-none"
+# Shown while a game is prepared, but visible only after 0.4 s (`.start-progress-delayed`).
+PROGRESS_SHOWN = "text-body-secondary mt-3 start-progress-delayed"
+PROGRESS_HIDDEN = "d-none"
 
 
 def start_controls(starter: ids.Starter, label: str, rounds: int) -> Component:
