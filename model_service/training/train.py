@@ -312,6 +312,19 @@ class CachedOutputs:
         labels = np.repeat(data.label_indices(items, plan.classes), len(views))
         return [(values.reshape(-1, *values.shape[2:]), labels) for values in outputs]
 
+    def maps(self, items: Sequence[CatalogImage], views: Sequence[str]) -> np.ndarray:
+        """Only the maps at the cut, through the bottom half alone: that half stays frozen, so
+        these are right after fine-tuning too, when the pooled features no longer are (and must
+        not be cached under the frozen backbone's key)."""
+        assert self.cut_layer is not None
+        bottom, _ = models.split_at(self.plan.built.model, self.cut_layer)
+        values = features.extract_outputs(
+            bottom, self.plan.catalog, items, views, self.caches[1:],
+            self.plan.built.image_size, batch_size=self.plan.options.batch_size,
+            progress=self.plan.progress,
+        )[0]  # fmt: skip
+        return values.reshape(-1, *values.shape[2:])
+
 
 def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
     """Cache the frozen backbone's features, choose a head by validation, put it on the backbone;
@@ -375,7 +388,7 @@ def _fine_tune(
         _, top = models.split_at(plan.built.model, outputs.cut_layer)
 
         def predict(items: Sequence[CatalogImage]) -> np.ndarray:
-            return heads.predict(top, outputs.rows(items, [features.ORIGINAL])[1][0])
+            return heads.predict(top, outputs.maps(items, [features.ORIGINAL]))
 
         plan.predict_from_features = predict
     return result.epochs

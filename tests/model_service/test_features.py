@@ -414,6 +414,18 @@ def test_fine_tuning_trains_the_top_on_cached_maps_and_exports_what_it_scored(
     run()
     assert not any(line.startswith("features: ") and "to compute" in line for line in lines)
 
+    # The pooled-feature cache holds only the frozen backbone's features (nothing computed
+    # through the fine-tuned top under its key): a frozen run on it scores as on a fresh cache.
+    def frozen(cache: Path) -> dict:
+        version = train.train(
+            shapes_catalog, tmp_path / "frozen-models", "cars", backbone="mobilenet_v2",
+            weights="imagenet", epochs=2, batch_size=16, seed=1, patience=2,
+            progress=lambda line: None, cache_dir=cache, fine_tune=False, image_size=SMALL_SIZE,
+        )  # fmt: skip
+        return json.loads((version / "evaluation.json").read_text())["splits"]["game"]
+
+    assert frozen(tmp_path / "cache") == frozen(tmp_path / "fresh-cache")
+
 
 def test_cli_refuses_an_unknown_backbone_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
