@@ -108,14 +108,21 @@ def pipeline(
     runs = ("first run (empty cache)", "re-run (cache filled)")
     for run in runs if rerun else runs[:1]:
         load_before = load()
-        wall = cargame(
-            "train", "--catalog", str(catalog_dir), "--models", str(out / "models"),
-            "--name", name, *arguments, env=env,
-        )  # fmt: skip
-        versions = sorted((out / "models" / name).iterdir(), key=lambda path: int(path.name))
-        report = json.loads((versions[-1] / "evaluation.json").read_text())
+        wall, report = train_once(catalog_dir, out, name, arguments, env)
         results.append({"run": run, "wall": wall, "load": f"{load_before} -> {load()}", **report})
     return results
+
+
+def train_once(
+    catalog_dir: Path, out: Path, name: str, arguments: list[str], env: dict[str, str]
+) -> tuple[float, dict[str, Any]]:
+    """One `cargame train` into `out`/models: its wall time and the new export's evaluation."""
+    wall = cargame(
+        "train", "--catalog", str(catalog_dir), "--models", str(out / "models"),
+        "--name", name, *arguments, env=env,
+    )  # fmt: skip
+    versions = sorted((out / "models" / name).iterdir(), key=lambda path: int(path.name))
+    return wall, json.loads((versions[-1] / "evaluation.json").read_text())
 
 
 def row(catalog: str, what: str, result: dict[str, Any]) -> str:

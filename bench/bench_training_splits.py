@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench_training import SHARED, baseline, cargame, load
+from bench_training import SHARED, baseline, cargame, load, train_once
 
 # Two-sided 95 % quantiles of Student's t for 1-15 degrees of freedom (then the normal's).
 T_95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -48,12 +48,7 @@ def train(
     """`cargame train` on a cache shared by the splits; its evaluation, wall time and load."""
     env = {**os.environ, "CARGAME_PATHS_CACHE": str(out / cache)}
     load_before = load()
-    wall = cargame(
-        "train", "--catalog", str(catalog_dir), "--models", str(out / "models"),
-        "--name", name, *arguments, env=env,
-    )  # fmt: skip
-    versions = sorted((out / "models" / name).iterdir(), key=lambda path: int(path.name))
-    report = json.loads((versions[-1] / "evaluation.json").read_text())
+    wall, report = train_once(catalog_dir, out, name, arguments, env)
     game = report["splits"]["game"]
     tuned = report.get("head", {}).get("fine_tuning") or {}
     return {
