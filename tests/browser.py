@@ -52,15 +52,16 @@ def press(browser: Any, key: str) -> None:
     time.sleep(0.15)
 
 
-def click(browser: Any, selector: str, attempts: int = 5) -> None:
+def click(browser: Any, selector: str, seconds: float = BROWSER_TIMEOUT) -> None:
     """Scroll the element to the middle of the window, then click it like a mouse would.
 
     A callback may replace the element meanwhile (the header's account menu is rendered again
     on every page change; in the cluster tests a page whose request met a killed web instance
     is rendered again after nginx's retry), or a late layout shift may move it; then it is
-    found and clicked again.
+    found and clicked again, for up to `seconds` (a mouse would simply hit the new element).
     """
-    for attempt in range(1, attempts + 1):
+    deadline = time.monotonic() + seconds
+    while True:
         element = browser.wait_for_element(selector, timeout=BROWSER_TIMEOUT)
         try:
             browser.driver.execute_script(
@@ -72,7 +73,7 @@ def click(browser: Any, selector: str, attempts: int = 5) -> None:
         except (StaleElementReferenceException, ElementClickInterceptedException):
             # Replaced meanwhile, or moved by a late layout shift (a chart that finished
             # rendering): find it again, scroll again, click again.
-            if attempt == attempts:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)  # let the re-render settle before looking again
 
