@@ -20,7 +20,7 @@ EXTENSION = "cargame.accounts"
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0  # wait for another process's write instead of failing at once
 # Write-ahead log, synced at checkpoints: a commit costs microseconds instead of the rollback
-# journal's ~7 ms of fsyncs (three per game start), readers never wait for a writer, and a
+# journal's ~7 ms of fsyncs each, readers never wait for a writer, and a
 # crash of the app loses nothing; only a power cut may lose the last moments' commits.
 SQLITE_PRAGMAS = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL")
 

@@ -56,12 +56,11 @@ def game_started(game: GameData, mode: str, stale_after: timedelta) -> None:
 
 def _stale_sweep_due() -> bool:
     """True at an app's first game start and then once a `STALE_SWEEP_SECONDS` at most."""
-    sweeps: dict[str, float] = current_app.extensions.setdefault(STALE_SWEEP_EXTENSION, {})
     now = time.monotonic()
     with _SWEEP_LOCK:
-        if now - sweeps.get("last", -math.inf) < STALE_SWEEP_SECONDS:
+        if now - current_app.extensions.get(STALE_SWEEP_EXTENSION, -math.inf) < STALE_SWEEP_SECONDS:
             return False
-        sweeps["last"] = now
+        current_app.extensions[STALE_SWEEP_EXTENSION] = now
     return True
 
 

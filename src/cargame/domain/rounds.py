@@ -150,7 +150,7 @@ def prepare_rounds(
     # in this process it would slow the reply's handling more than it saves).
     media.warm(tokens[0])
     report()
-    return _prepared(catalog, settings, media, images, photos, result, tokens)
+    return _prepared(catalog, settings, images, photos, result, tokens)
 
 
 def prepare_game(
@@ -167,7 +167,8 @@ def prepare_game(
     photos = read_images(catalog, images)
     report()
     result, heatmaps = asyncio.run(fetch_answers(settings, photos, images, report))
-    prepared = _prepared(catalog, settings, media, images, photos, result)
+    tokens = [media.add_image(catalog.path(image)) for image in images]
+    prepared = _prepared(catalog, settings, images, photos, result, tokens)
     for game_round, pair in zip(prepared.game.rounds, heatmaps, strict=True):
         game_round.heatmap_token, game_round.truth_heatmap_token = heatmap_tokens(media, pair)
     return prepared.game
@@ -317,14 +318,11 @@ async def _predict_with_tokens(
 def _prepared(
     catalog: Catalog,
     settings: GameSettings,
-    media: MediaSink,
     images: Sequence[CatalogImage],
     photos: list[bytes],
     result: serving.PredictResult,
-    tokens: Sequence[str] | None = None,
+    tokens: Sequence[str],
 ) -> PreparedGame:
-    if tokens is None:
-        tokens = [media.add_image(catalog.path(image)) for image in images]
     rounds = [
         Round(image_id=image.image_id, image_token=token, truth=image.label, ai_top5=top5)
         for image, token, top5 in zip(images, tokens, result.top5, strict=True)

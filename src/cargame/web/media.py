@@ -126,12 +126,11 @@ class MediaStore:
             self._warming[token] = self._pool.submit(self._encode_ahead, token, app)
 
     def _encode_ahead(self, token: str, app: Flask | None) -> None:
+        # A Flask-Caching cache belongs to its app; a plain cachelib cache needs no context.
+        context = app.app_context() if app is not None else contextlib.nullcontext()
         try:
-            if app is None:
+            with context:
                 self._body(token)
-            else:
-                with app.app_context():  # the Flask-Caching cache belongs to the app
-                    self._body(token)
         except Exception:
             # Only the head start is lost: the photo is encoded when the browser asks.
             logger.warning("could not encode a photo ahead", exc_info=True)
