@@ -140,6 +140,13 @@ def row(catalog: str, what: str, result: dict[str, Any]) -> str:
             f"{tuned['epochs']} epochs (best {tuned['best_epoch']}), {tuned['seconds']:.0f} s, "
             f"{kept}"
         )
+    refit = result.get("head", {}).get("refit")
+    if refit:
+        top = f" and top blocks {refit['fine_tune_epochs']}" if refit["fine_tune_epochs"] else ""
+        chosen += (
+            f"; refit on train + validation ({refit['photos']} photos): head "
+            f"{refit['head_epochs']} epochs{top}, {refit['seconds']:.0f} s"
+        )
     size = "x".join(map(str, result.get("image_size", [])))
 
     def share(split: str, key: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ TINY_COLOURS = {
     "Acme/Beta": (40, 200, 40),
     "Zeta/Gamma": (40, 60, 220),
 }
+
+# Offline ImageNet weights (`KERAS_HOME`), for the tests that need a real pretrained backbone.
+KERAS_MODELS = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
+IMAGENET_035 = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
+SMALL_SIZE = (64, 96)  # fast, and still a few positions wide after the backbone's 32x downsampling
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ def _head_table(head: dict[str, Any] | None) -> list[str]:
             f"| {shape} | {row['dropout']:g} | {row['l2']:g} | {_percent(row['validation_top1'])} "
             f"| {_number(row['validation_loss'])} | {row['epochs']} | {chosen} |"
         )
-    return lines + _fine_tuning_lines(head.get("fine_tuning"))
+    return lines + _fine_tuning_lines(head.get("fine_tuning")) + _refit_lines(head.get("refit"))
 
 
 def _fine_tuning_lines(result: dict[str, Any] | None) -> list[str]:
@@ -186,6 +186,24 @@ def _fine_tuning_lines(result: dict[str, Any] | None) -> list[str]:
         f"| {_number(result['validation_loss_before'])} |",
         f"| fine-tuned | {_percent(result['validation_top1_after'])} "
         f"| {_number(result['validation_loss_after'])} |",
+    ]
+
+
+def _refit_lines(refit: dict[str, Any] | None) -> list[str]:
+    """What was trained again on train + validation, and what the validation scores mean."""
+    if not refit:
+        return []
+    tuned = refit["fine_tune_epochs"]
+    top = f" and the top blocks for {tuned}" if tuned else ""
+    return [
+        "",
+        "## Refit on train + validation",
+        "",
+        f"What validation chose was then trained again on the train and validation photos "
+        f"({refit['photos']}, both views): the head for {refit['head_epochs']} epochs{top} "
+        f"({refit['seconds']:.0f} s). The exported model is the refit one, scored on the game "
+        "split; the validation scores (and the levels' calibration) are the model's before the "
+        "refit, the only one that has not learned from those photos.",
     ]
 
 

@@ -81,27 +81,21 @@ def fine_tune(
         f"fine-tuning {len(unfrozen)} layers from {cut_layer} on cached maps: frozen head "
         f"validation top-1 {before[1]:.1%}, loss {before[0]:.3f}"
     )
-    step = heads.train_step(top, keras.optimizers.Adam(LEARNING_RATE))
-    weights = np.array([class_weight.get(int(label), 1.0) for label in train[1]], np.float32)
-    generator = np.random.default_rng(seed)
-    best_loss, best_weights, best_epoch, epoch = before[0], frozen_weights, 0, 0
-    for epoch in range(1, epochs + 1):
-        epoch_started = time.monotonic()
-        order = generator.permutation(len(train[1]))
-        losses = [
-            float(step(train[0][batch].astype(np.float32), train[1][batch], weights[batch]))
-            for batch in np.array_split(order, max(1, round(len(order) / BATCH_SIZE)))
-        ]
+    best_loss, best_weights, best_epoch = before[0], frozen_weights, 0
+
+    def judge(epoch: int, train_loss: float, seconds: float) -> bool:
+        nonlocal best_loss, best_weights, best_epoch
         loss, top1 = heads.scores(top, validation)
         progress(
-            f"fine-tune epoch {epoch}/{epochs}: loss {np.mean(losses):.3f} val_loss {loss:.3f} "
-            f"val_accuracy {top1:.1%} ({time.monotonic() - epoch_started:.1f} s)"
+            f"fine-tune epoch {epoch}/{epochs}: loss {train_loss:.3f} val_loss {loss:.3f} "
+            f"val_accuracy {top1:.1%} ({seconds:.1f} s)"
         )
         if loss < best_loss:
             best_loss, best_epoch = loss, epoch
             best_weights = [layer.get_weights() for layer in unfrozen]
-        elif epoch - best_epoch >= PATIENCE:
-            break
+        return epoch - best_epoch >= PATIENCE
+
+    epoch = _train_epochs(top, train, class_weight, seed, epochs, judge)
     _set_weights(unfrozen, best_weights)
     after = heads.scores(top, validation)
     kept = (after[1], -after[0]) > (before[1], -before[0])
@@ -119,6 +113,60 @@ def fine_tune(
         f"{'fine-tuned' if kept else 'frozen'} weights"
     )
     return result
+
+
+def refit(
+    model: keras.Model,
+    cut_layer: str,
+    train: heads.Split,
+    class_weight: dict[int, float],
+    *,
+    seed: int,
+    epochs: int,
+    progress: Progress,
+) -> float:
+    """Train the layers from `cut_layer` on for exactly `epochs` epochs and keep them (a refit
+    on more photos, for the epochs that early stopping found best); seconds taken."""
+    started = time.monotonic()
+    keras.utils.set_random_seed(seed)
+    _, top = models.split_at(model, cut_layer)
+    was_trainable = {layer.name: layer.trainable for layer in top.layers}
+    unfrozen = models.unfreeze(top)
+
+    def report(epoch: int, train_loss: float, seconds: float) -> bool:
+        progress(f"refit fine-tune epoch {epoch}/{epochs}: loss {train_loss:.3f} ({seconds:.1f} s)")
+        return False
+
+    _train_epochs(top, train, class_weight, seed, epochs, report)
+    for layer in unfrozen:
+        layer.trainable = was_trainable[layer.name]
+    return time.monotonic() - started
+
+
+def _train_epochs(
+    top: keras.Model,
+    train: heads.Split,
+    class_weight: dict[int, float],
+    seed: int,
+    epochs: int,
+    after_epoch: Callable[[int, float, float], bool],
+) -> int:
+    """Up to `epochs` shuffled epochs of Adam on (maps, labels); `after_epoch(epoch, mean
+    train loss, seconds)` returns True to stop. Epochs run."""
+    step = heads.train_step(top, keras.optimizers.Adam(LEARNING_RATE))
+    weights = np.array([class_weight.get(int(label), 1.0) for label in train[1]], np.float32)
+    generator = np.random.default_rng(seed)
+    epoch = 0
+    for epoch in range(1, epochs + 1):
+        epoch_started = time.monotonic()
+        order = generator.permutation(len(train[1]))
+        losses = [
+            float(step(train[0][batch].astype(np.float32), train[1][batch], weights[batch]))
+            for batch in np.array_split(order, max(1, round(len(order) / BATCH_SIZE)))
+        ]
+        if after_epoch(epoch, float(np.mean(losses)), time.monotonic() - epoch_started):
+            break
+    return epoch
 
 
 def head_spec(chosen: models.HeadSpec) -> models.HeadSpec:

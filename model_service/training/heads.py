@@ -44,6 +44,7 @@ class HeadResult:
     validation_loss: float
     epochs: int
     seconds: float
+    best_epoch: int = 0  # the epoch whose weights were kept (0: the initial ones)
 
     def row(self) -> dict[str, Any]:
         """The candidate's line in the evaluation report."""
@@ -53,6 +54,7 @@ class HeadResult:
             "validation_top1": None if np.isnan(self.validation_top1) else self.validation_top1,
             "validation_loss": None if np.isnan(self.validation_loss) else self.validation_loss,
             "epochs": self.epochs,
+            "best_epoch": self.best_epoch,
             "seconds": round(self.seconds, 1),
         }
 
@@ -93,7 +95,7 @@ def fit_head(
             break
     model.set_weights(best_weights)
     loss, top1 = scores(model, validation) if validation is not None else (np.nan, np.nan)
-    return HeadResult(spec, model, top1, loss, epoch, time.monotonic() - started)
+    return HeadResult(spec, model, top1, loss, epoch, time.monotonic() - started, best_epoch)
 
 
 def train_step(

@@ -14,6 +14,7 @@ start page. No training is repeated: calibrating and exporting the levels takes 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import keras
 import numpy as np
 
 from cargame.domain.catalog import SPLITS, Catalog, CatalogError
-from cargame.domain.exports import model_versions
+from cargame.domain.exports import EVALUATION_FILE, model_versions
 from cargame.domain.levels import Level
 from model_service.training import data, evaluation
 from model_service.training.export import KERAS_FILE, export_model, read_metadata
@@ -57,9 +58,17 @@ class SplitScorer:
     """The model's predictions on the validation and game splits at any photo size, memoised."""
 
     def __init__(
-        self, trained: TrainedModel, catalog: Catalog, batch_size: int, progress: Progress
+        self,
+        trained: TrainedModel,
+        catalog: Catalog,
+        batch_size: int,
+        progress: Progress,
+        held_out: list[np.ndarray] | None = None,
     ) -> None:
+        """`held_out`: the model's weights before a refit on the validation split; they score
+        that split (and so calibrate the levels), the trained weights every other."""
         self.trained, self.catalog, self.batch_size = trained, catalog, batch_size
+        self.held_out = held_out
         self.calibration_split = data.VALIDATION_SPLIT
         if not catalog.split(data.VALIDATION_SPLIT):
             # Without held-out photos the train split stands in (the levels come out stronger).
@@ -78,10 +87,21 @@ class SplitScorer:
                 dataset = data.evaluation_dataset(
                     self.catalog, items, labels, size, self.batch_size, view_size
                 )
-                probabilities = self.trained.model.predict(dataset, verbose=0)
+                probabilities = self._predict(split, dataset)
             truth = data.label_indices(items, labels)
             self._scores[key] = evaluation.evaluate_split(probabilities, truth, labels)
         return self._scores[key]
+
+    def _predict(self, split: str, dataset: Any) -> np.ndarray:
+        model = self.trained.model
+        if split != data.VALIDATION_SPLIT or self.held_out is None:
+            return model.predict(dataset, verbose=0)
+        trained = model.get_weights()
+        model.set_weights(self.held_out)
+        try:
+            return model.predict(dataset, verbose=0)
+        finally:
+            model.set_weights(trained)
 
     def remember(self, view_size: ViewSize, splits: dict[str, Any]) -> None:
         """Scores computed elsewhere (training's own evaluation at full size)."""
@@ -230,6 +250,12 @@ def derive_from_export(
     trained = load_trained(Path(models_dir) / name / str(versions[-1]), catalog)
     weaker = [level.name for level in levels if not level.full_strength]
     progress(f"levels: deriving {', '.join(weaker)} from {name} version {versions[-1]}")
+    if _was_refit(Path(models_dir) / name / str(versions[-1])):
+        progress(
+            "levels: warning: this version was trained again on the validation split (refit), "
+            "so the levels calibrated on it come out weaker than their targets; `cargame train` "
+            "calibrates them on the model before its refit"
+        )
     scorer = SplitScorer(trained, catalog, batch_size, progress)
     calibrated = calibrate(scorer, levels, progress)
     strongest = next((level for level in levels if level.full_strength), None)
@@ -248,3 +274,12 @@ def derive_from_export(
         derived_from=(name, versions[-1]),
         catalog_name=catalog.name,
     )
+
+
+def _was_refit(version_dir: Path) -> bool:
+    """Whether the export's training report says it was refit on train + validation."""
+    try:
+        report = json.loads((version_dir / EVALUATION_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and bool(report.get("head", {}).get("refit"))

@@ -64,6 +64,7 @@ class TrainOptions:
     fine_tune: bool = False
     cache_dir: Path | None = None  # feature cache root; None: a temporary folder for the run
     image_size: tuple[int, int] | None = None  # a pretrained backbone's input; None: its default
+    refit: bool = False  # then the choice trained again on train + validation
 
 
 @dataclass
@@ -84,6 +85,17 @@ class FitPlan:
     predict_from_features: Callable[[Sequence[CatalogImage]], np.ndarray] | None = None
     # The decoded train split (model size, in memory) that `train` augments.
     train_images: tf.data.Dataset | None = None
+    # After a refit on train + validation: the model as chosen, before the refit, which alone
+    # can score the validation split (the report and the levels' calibration use it).
+    held_out: HeldOut | None = None
+
+
+@dataclass
+class HeldOut:
+    """The model before its refit: its weights and its validation predictions."""
+
+    weights: list[np.ndarray]
+    validation_probabilities: np.ndarray
 
 
 def choose_backbone(catalog: Catalog, backbone: str) -> str:
@@ -111,16 +123,21 @@ def train(
     fine_tune: bool = False,
     cache_dir: Path | None = None,
     image_size: tuple[int, int] | None = None,
+    refit: bool = False,
 ) -> Path:
     """Train on the catalog's train split, evaluate, export the next version; return its folder.
 
     With `opponent_levels`, each weaker level is calibrated from the trained model and exported
     as its own servable after it; every export's report lists every level. `image_size` (height,
     width) is a pretrained backbone's input (default `models.PRETRAINED_SIZE`); the export's
-    metadata carries it to the servers, the explainer and the levels."""
+    metadata carries it to the servers, the explainer and the levels. With `refit`, a pretrained
+    backbone's head (and top blocks, when fine-tuning was kept) is trained again on the train and
+    validation splits, as chosen on validation; validation is then scored by the model before
+    that refit."""
     options = TrainOptions(
-        backbone, weights, epochs, batch_size, seed, patience, fine_tune, cache_dir, image_size
-    )
+        backbone, weights, epochs, batch_size, seed, patience, fine_tune, cache_dir, image_size,
+        refit,
+    )  # fmt: skip
     keras.utils.set_random_seed(seed)
     started = time.monotonic()
     plan = _plan(catalog, options, progress)
@@ -182,7 +199,10 @@ def _calibrate_levels(
     """The weaker levels' photo sizes and scores; adds the levels table to `report`."""
     if all(level.full_strength for level in opponent_levels):
         return []
-    scorer = levels.SplitScorer(trained, plan.catalog, plan.options.batch_size, plan.progress)
+    held_out = plan.held_out.weights if plan.held_out else None
+    scorer = levels.SplitScorer(
+        trained, plan.catalog, plan.options.batch_size, plan.progress, held_out=held_out
+    )
     scorer.remember(None, report["splits"])
     calibrated = levels.calibrate(scorer, opponent_levels, plan.progress)
     strongest = next((level for level in opponent_levels if level.full_strength), None)
@@ -364,19 +384,25 @@ def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
         "feature_seconds": round(feature_seconds, 1),
         "fine_tune": options.fine_tune,
     }
-    if not options.fine_tune:
-        return best.epochs
-    if validation_rows is None:
+    epochs_run = best.epochs
+    tuned: fine_tuning.FineTuneResult | None = None
+    built_weights = plan.built.model.get_weights()  # the backbone as built, the chosen head
+    if options.fine_tune and validation_rows is None:
         plan.progress("fine-tuning skipped: no validation split to judge it by")
-        return best.epochs
-    return best.epochs + _fine_tune(plan, outputs, train_rows[1], validation_rows[1])
+    elif options.fine_tune:
+        assert validation_rows is not None
+        tuned = _fine_tune(plan, outputs, train_rows[1], validation_rows[1])
+        epochs_run += tuned.epochs
+    if options.refit and validation_items:
+        epochs_run += _refit(plan, outputs, best, tuned, built_weights)
+    return epochs_run
 
 
 def _fine_tune(
     plan: FitPlan, outputs: CachedOutputs, train_maps: heads.Split, validation_maps: heads.Split
-) -> int:
+) -> fine_tuning.FineTuneResult:
     """Fine-tune the top blocks and the head on cached maps (in the exported model's own
-    layers); when kept, the evaluation predicts from maps too. Epochs run."""
+    layers); when kept, the evaluation predicts from maps too."""
     assert outputs.cut_layer is not None
     result = fine_tuning.fine_tune(
         plan.built.model, outputs.cut_layer, train_maps, validation_maps, plan.class_weight,
@@ -385,13 +411,77 @@ def _fine_tune(
     assert plan.head_report is not None
     plan.head_report["fine_tuning"] = result.row()
     if result.kept:
-        _, top = models.split_at(plan.built.model, outputs.cut_layer)
+        _use_maps_for_predictions(plan, outputs)
+    return result
 
-        def predict(items: Sequence[CatalogImage]) -> np.ndarray:
-            return heads.predict(top, outputs.maps(items, [features.ORIGINAL]))
 
-        plan.predict_from_features = predict
-    return result.epochs
+def _use_maps_for_predictions(plan: FitPlan, outputs: CachedOutputs) -> None:
+    """The evaluation's predictions through the fine-tuned top, from the frozen bottom's maps."""
+    assert outputs.cut_layer is not None
+    _, top = models.split_at(plan.built.model, outputs.cut_layer)
+
+    def predict(items: Sequence[CatalogImage]) -> np.ndarray:
+        return heads.predict(top, outputs.maps(items, [features.ORIGINAL]))
+
+    plan.predict_from_features = predict
+
+
+def _refit(
+    plan: FitPlan,
+    outputs: CachedOutputs,
+    chosen: heads.HeadResult,
+    tuned: fine_tuning.FineTuneResult | None,
+    built_weights: list[np.ndarray],
+) -> int:
+    """Train what validation chose again on the train and validation splits together (both
+    views of each photo), for the epochs early stopping found best: the chosen head, then, if
+    fine-tuning was kept, the top blocks, from the backbone as built (`built_weights`). The
+    model as chosen scores validation first. Epochs run."""
+    assert plan.predict_from_features is not None and plan.head_report is not None
+    validation_items = data.validation_items(plan.catalog)
+    plan.held_out = HeldOut(
+        plan.built.model.get_weights(), plan.predict_from_features(validation_items)
+    )
+    plan.built.model.set_weights(built_weights)
+    started = time.monotonic()
+    items = [*data.training_items(plan.catalog), *validation_items]
+    rows = outputs.rows(items, features.TRAIN_VIEWS)
+    class_weight = data.class_weights([item.label for item in items], plan.classes)
+    head_epochs = max(1, chosen.best_epoch)
+    plan.progress(
+        f"refit on train + validation ({len(items)} photos): the chosen head for {head_epochs} "
+        "epochs" + (f", then the top blocks for {tuned.best_epoch}" if tuned and tuned.kept else "")
+    )
+    head = heads.fit_head(
+        chosen.spec, rows[0], None, len(plan.classes), class_weight, seed=plan.options.seed,
+        epochs=head_epochs,
+    )  # fmt: skip
+    for layer in head.model.layers:
+        if layer.weights:
+            plan.built.model.get_layer(layer.name).set_weights(layer.get_weights())
+    epochs = head.epochs
+
+    def predict(items: Sequence[CatalogImage]) -> np.ndarray:
+        return heads.predict(head.model, outputs.rows(items, [features.ORIGINAL])[0][0])
+
+    plan.predict_from_features = predict
+    tuned_epochs = None
+    if tuned is not None and tuned.kept:
+        assert outputs.cut_layer is not None
+        tuned_epochs = tuned.best_epoch
+        fine_tuning.refit(
+            plan.built.model, outputs.cut_layer, rows[1], class_weight,
+            seed=plan.options.seed, epochs=tuned_epochs, progress=plan.progress,
+        )  # fmt: skip
+        _use_maps_for_predictions(plan, outputs)
+        epochs += tuned_epochs
+    plan.head_report["refit"] = {
+        "photos": len(items),
+        "head_epochs": head.epochs,
+        "fine_tune_epochs": tuned_epochs,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    return epochs
 
 
 def learning_rate_schedule(
@@ -441,7 +531,10 @@ def _evaluate(plan: FitPlan) -> dict[str, Any]:
         items = catalog.split(split)
         truth = data.label_indices(items, plan.classes)
         probabilities = np.zeros((0, len(plan.classes)))
-        if items and plan.predict_from_features is not None:
+        if split == data.VALIDATION_SPLIT and plan.held_out is not None:
+            # Refit on validation photos: only the model before the refit can score them.
+            probabilities = plan.held_out.validation_probabilities
+        elif items and plan.predict_from_features is not None:
             # The same numbers as the exported model's (same decode, same frozen backbone).
             probabilities = plan.predict_from_features(items)
         elif items:

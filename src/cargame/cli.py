@@ -104,6 +104,7 @@ def _train(args: argparse.Namespace, config: Config) -> int:
         fine_tune=settings["fine_tune"] if args.fine_tune is None else args.fine_tune,
         cache_dir=config.path("cache"),
         image_size=image_size,
+        refit=settings["refit"] if args.refit is None else args.refit,
     )
     print(f"exported {export_dir} and its opponent levels")
     return 0
@@ -250,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="after the head, fine-tune a pretrained backbone's top blocks and the head on cached "
         "maps, kept if validation improves (default [train] fine_tune)",
+    )
+    train.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        help="then train what validation chose again on train + validation, a pretrained "
+        "backbone's head (and fine-tuned top) for its best epochs (default [train] refit)",
     )
     train.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     train.add_argument(

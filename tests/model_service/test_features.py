@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from support_models import IMAGENET_035, KERAS_MODELS, SMALL_SIZE
 
 from cargame import cli
 from cargame.domain.catalog import Catalog
@@ -18,9 +18,6 @@ from model_service.training import evaluation, features, heads, models, train
 from model_service.training import fine_tune as fine_tuning
 from model_service.training.export import read_metadata
 from model_service.training.preprocess import decode_and_resize
-
-KERAS_MODELS = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
-IMAGENET_035 = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
 
 
 def test_views_mirror_and_zoom_keep_the_shape() -> None:
@@ -263,11 +260,16 @@ def test_report_shows_intervals_and_the_heads_tried() -> None:
     }  # fmt: skip
     text = evaluation.render_markdown(report)
     assert "| frozen head | 75.0% | 0.900 |\n| fine-tuned | 70.0% | 0.800 |" in text
+    assert "Refit" not in text
+    report["head"]["refit"] = {
+        "photos": 279, "head_epochs": 56, "fine_tune_epochs": None, "seconds": 4.6,
+    }  # fmt: skip
+    text = evaluation.render_markdown(report)
+    assert "validation photos (279, both views): the head for 56 epochs (5 s)." in text
     assert "12 epochs (best 7), 95 s. Kept: the frozen weights (no gain)." in text
 
 
 FAMILIES = ["mobilenet_v2", "mobilenet_0.25", "efficientnet_b0", "efficientnet_v2_b0"]
-SMALL_SIZE = (64, 96)  # fast, and still a few positions wide after the backbone's 32x downsampling
 
 
 def _sharpened(name: str, pixels: np.ndarray) -> keras.Model:
