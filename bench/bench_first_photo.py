@@ -349,7 +349,7 @@ def render(results: dict[str, Any], measured: str) -> str:
         "Reading: the first photo no longer waits for Grad-CAM. What a start does beyond a page"
         f" change and the predict ({gap:.0f} ms here): a fresh event loop, aiohttp session and"
         " connection for the predict, the heatmaps' plan and lease, the start's record in SQLite,"
-        " the game store, the session and the start's progress. This session took off it: the"
+        " the game store, the session and the start's progress. Already taken off it: the"
         " rollback journal's fsyncs (SQLite in write-ahead-log mode, 5ce7351; two or three commits"
         " of ~7 ms each, now one commit, 683ed40), the version look-up before each predict (reused"
         " for 10 s, 4e1f954), the five photo tokens (written while the model answers, 1967482) and"
