@@ -167,6 +167,7 @@ class FakeServing(FakeService):
         self.status_delay_seconds = status_delay_seconds
         self.seconds_per_image = seconds_per_image  # added to a predict's delay per photo
         self.encode_labels = False  # write labels as {"b64": ...}, as TF Serving may
+        self.unloaded: set[int] = set()  # versions whose predicts get TF Serving's 404
 
     @property
     def predict_calls(self) -> int:
@@ -196,6 +197,10 @@ class FakeServing(FakeService):
         await self._wait(self._latency() + self.seconds_per_image * len(instances))
         if reply := self._misbehaviour(request):
             return reply
+        version = request.match_info.get("version")
+        if version is not None and int(version) in self.unloaded:
+            name = request.match_info["name"]
+            return http_error(404, f"Servable not found for request: Specific({name}, {version})")
         labels: list[Any] = self.ai.labels
         if self.encode_labels:
             labels = [{"b64": base64.b64encode(label.encode()).decode()} for label in labels]

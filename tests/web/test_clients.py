@@ -124,8 +124,39 @@ async def test_a_remembered_version_expires(fake, base_url, session, monkeypatch
     await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
     fake.versions = {3: "AVAILABLE", 4: "AVAILABLE"}  # a newer one, the old still served
     clock[0] += serving.VERSION_REUSE_SECONDS
+    # Expired: this start still predicts at once with version 3 and looks up beside it ...
     result = await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
-    assert result.model_version == 4 and paths(fake).count("GET /v1/models/cars") == 2
+    assert result.model_version == 3
+    assert sorted(paths(fake)[2:]) == [
+        "GET /v1/models/cars",
+        "POST /v1/models/cars/versions/3:predict",
+    ]
+    # ... so the next start plays the newer version, with no look-up of its own.
+    result = await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    assert result.model_version == 4
+    assert paths(fake)[4:] == ["POST /v1/models/cars/versions/4:predict"]
+
+
+async def test_a_failed_refresh_keeps_the_known_version(fake, base_url, session, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(serving.time, "monotonic", lambda: clock[0])
+    await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    clock[0] += serving.VERSION_REUSE_SECONDS
+    fake.versions = {4: "LOADING"}  # the look-up finds nothing servable; the predict still works
+    result = await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    assert result.model_version == 3
+    assert "GET /v1/models/cars" in paths(fake)[2:]
+
+
+async def test_a_hot_swap_found_by_the_refresh_is_asked_once_more(fake, base_url, session):
+    # An old version unloaded while its look-up was already due: the 404 waits for that look-up.
+    await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    serving._recent_versions[(base_url.rstrip("/"), "cars")] = (3, -1e9)  # long expired
+    fake.versions = {4: "AVAILABLE"}
+    fake.unloaded = {3}
+    result = await serving.predict_newest(session, base_url, "cars", [b"x"], timeout=2)
+    assert result.model_version == 4
+    assert paths(fake).count("GET /v1/models/cars") == 2  # the refresh only, not a second one
 
 
 async def test_other_errors_of_a_reused_version_are_not_retried(fake, base_url, session):

@@ -6,6 +6,7 @@ The served signature takes encoded image bytes (`{"b64": ...}`) and returns `pro
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import time
@@ -20,9 +21,10 @@ from cargame.domain.game import Prediction
 
 SIGNATURE_NAME = "serving_default"
 TOP_K = 5  # the game shows the AI's five best guesses
-# A game start reuses the newest version this process looked up this recently instead of asking
-# again (one request to the model server instead of two). A hot swap unloads the old version
-# ("latest 1"): a request for it is answered 404, and the version is looked up afresh.
+# A game start predicts at once with the newest version this process knows of; when that was
+# looked up longer ago than this, it is looked up again beside the predict, for the next start
+# (no start waits for a look-up but the first). A hot swap unloads the old version ("latest 1"):
+# a request for it is answered 404, and the version is looked up afresh.
 VERSION_REUSE_SECONDS = 10.0
 NOT_FOUND = 404
 
@@ -112,23 +114,43 @@ async def predict_newest(
     *,
     timeout: float,
 ) -> PredictResult:
-    """`predict` on the newest version, as looked up at most `VERSION_REUSE_SECONDS` ago by this
-    process; a reused version the server no longer has (404) is looked up again and asked once
-    more. So a new model plays from the first start after the old one is unloaded."""
-    key = (base_url.rstrip("/"), model_name)
-    known = _recent_versions.get(key)
-    if known is not None and time.monotonic() - known[1] < VERSION_REUSE_SECONDS:
-        try:
-            return await predict(
-                session, base_url, model_name, images, timeout=timeout, version=known[0]
-            )
-        except ServingError as error:
-            if error.status != NOT_FOUND:
-                raise
-            _recent_versions.pop(key, None)
+    """`predict` on the newest version this process knows of. The first call looks it up; later
+    calls predict at once with the known version, and when it was looked up more than
+    `VERSION_REUSE_SECONDS` ago look it up again beside the predict, for the next call. A known
+    version the server no longer has (404: TF Serving's "latest 1" unloads the old version after
+    a hot swap) is looked up again and asked once more, so a new model plays from the first
+    start after the old one is unloaded, and no start waits for a look-up but the first."""
+
+    async def predict_version(version: int) -> PredictResult:
+        return await predict(
+            session, base_url, model_name, images, timeout=timeout, version=version
+        )
+
+    known = _recent_versions.get((base_url.rstrip("/"), model_name))
+    if known is None:
+        return await predict_version(await _look_up(session, base_url, model_name, timeout))
+    refresh = None
+    if time.monotonic() - known[1] >= VERSION_REUSE_SECONDS:
+        refresh = asyncio.ensure_future(_look_up(session, base_url, model_name, timeout))
+    try:
+        return await predict_version(known[0])
+    except ServingError as error:
+        if error.status != NOT_FOUND:
+            raise
+        looked_up, refresh = refresh or _look_up(session, base_url, model_name, timeout), None
+        return await predict_version(await looked_up)
+    finally:
+        if refresh is not None:  # a failed refresh leaves the known version for the next call
+            await asyncio.gather(refresh, return_exceptions=True)
+
+
+async def _look_up(
+    session: aiohttp.ClientSession, base_url: str, model_name: str, timeout: float
+) -> int:
+    """The newest AVAILABLE version, remembered for `predict_newest`."""
     version = await model_version(session, base_url, model_name, timeout=timeout)
-    _recent_versions[key] = (version, time.monotonic())
-    return await predict(session, base_url, model_name, images, timeout=timeout, version=version)
+    _recent_versions[(base_url.rstrip("/"), model_name)] = (version, time.monotonic())
+    return version
 
 
 def forget_versions() -> None:
