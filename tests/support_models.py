@@ -96,6 +96,30 @@ def build_shapes_catalog(root: Path, per_class: dict[str, int], *, seed: int = 1
     return catalog
 
 
+@pytest.fixture
+def two_quick_heads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Head selection between the first two candidates, 20 epochs at most."""
+    from model_service.training import heads
+
+    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:2])
+    monkeypatch.setattr(heads, "HEAD_EPOCHS", 20)
+
+
+@pytest.fixture
+def gainful_fine_tuning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real ImageNet weights, one weak frozen head and a quick, eager fine-tuning: so that on the
+    shapes catalog fine-tuning gains on validation and is kept."""
+    from model_service.training import fine_tune, heads
+
+    # ImageNet weights: random ones shrink the maps towards 1e-10, which float16 rounds to 0.
+    if not (KERAS_MODELS / IMAGENET_035).is_file():
+        pytest.skip(f"no offline weights {IMAGENET_035} under $KERAS_HOME/models")
+    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:1])
+    monkeypatch.setattr(heads, "HEAD_EPOCHS", 2)  # a weak frozen head, so fine-tuning can gain
+    monkeypatch.setattr(fine_tune, "LEARNING_RATE", 1e-3)
+    monkeypatch.setattr(fine_tune, "EPOCHS", 4)
+
+
 @pytest.fixture(scope="session")
 def shapes_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     """Three unbalanced classes of coloured shapes, 40 images in all."""

@@ -187,11 +187,10 @@ def test_offline_imagenet_backbones_load(name: str, weights_file: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("two_quick_heads")
 def test_frozen_training_caches_features_and_exports_the_chosen_head(
-    shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shapes_catalog: Catalog, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:2])
-    monkeypatch.setattr(heads, "HEAD_EPOCHS", 20)
     lines: list[str] = []
     version_dir = train.train(
         shapes_catalog, tmp_path / "models", "cars", backbone="mobilenet_v2", weights="none",
@@ -348,16 +347,10 @@ def test_fine_tuning_that_does_not_beat_the_frozen_head_leaves_the_weights_as_th
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("gainful_fine_tuning")
 def test_fine_tuning_trains_the_top_on_cached_maps_and_exports_what_it_scored(
-    shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shapes_catalog: Catalog, tmp_path: Path
 ) -> None:
-    # ImageNet weights: random ones shrink the maps towards 1e-10, which float16 rounds to 0.
-    if not (KERAS_MODELS / IMAGENET_035).is_file():
-        pytest.skip(f"no offline weights {IMAGENET_035} under $KERAS_HOME/models")
-    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:1])
-    monkeypatch.setattr(heads, "HEAD_EPOCHS", 2)  # a weak frozen head, so fine-tuning can gain
-    monkeypatch.setattr(fine_tuning, "LEARNING_RATE", 1e-3)
-    monkeypatch.setattr(fine_tuning, "EPOCHS", 4)
     lines: list[str] = []
 
     def run() -> Path:
@@ -500,28 +493,33 @@ def test_fine_tuning_is_skipped_without_a_validation_split(
 
 
 @pytest.mark.parametrize(
-    ("environment", "flags", "expected"),
+    ("setting", "environment", "flags", "expected"),
     [
-        ({}, [], True),  # [train] fine_tune in default.toml
-        ({"CARGAME_TRAIN_FINE_TUNE": "false"}, [], False),
-        ({"CARGAME_TRAIN_FINE_TUNE": "false"}, ["--fine-tune"], True),
-        ({}, ["--no-fine-tune"], False),
+        ("fine_tune", {}, [], True),  # [train] fine_tune in default.toml
+        ("fine_tune", {"CARGAME_TRAIN_FINE_TUNE": "false"}, [], False),
+        ("fine_tune", {"CARGAME_TRAIN_FINE_TUNE": "false"}, ["--fine-tune"], True),
+        ("fine_tune", {}, ["--no-fine-tune"], False),
+        ("refit", {}, [], True),  # [train] refit in default.toml
+        ("refit", {"CARGAME_TRAIN_REFIT": "false"}, [], False),
+        ("refit", {"CARGAME_TRAIN_REFIT": "false"}, ["--refit"], True),
+        ("refit", {}, ["--no-refit"], False),
     ],
 )
-def test_fine_tuning_comes_from_the_config_unless_the_command_line_says(
+def test_fine_tuning_and_refit_come_from_the_config_unless_the_command_line_says(
     shapes_catalog: Catalog,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    setting: str,
     environment: dict[str, str],
     flags: list[str],
     expected: bool,
 ) -> None:
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
-    asked: list[bool] = []
+    asked: list[object] = []
 
-    def fake_train(*args: object, fine_tune: bool, **kwargs: object) -> Path:
-        asked.append(fine_tune)
+    def fake_train(*args: object, **kwargs: object) -> Path:
+        asked.append(kwargs[setting])
         return tmp_path
 
     monkeypatch.setattr(train, "train", fake_train)

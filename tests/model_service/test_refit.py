@@ -10,13 +10,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from support_models import IMAGENET_035, KERAS_MODELS, SMALL_SIZE
+from support_models import SMALL_SIZE
 
-from cargame import cli
 from cargame.domain.catalog import Catalog
 from cargame.domain.levels import Level
-from model_service.training import fine_tune as fine_tuning
-from model_service.training import heads, levels, models, train
+from model_service.training import levels, models, train
 from model_service.training.export import read_metadata
 
 
@@ -36,11 +34,10 @@ def top1(probabilities: np.ndarray, truth: np.ndarray) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("two_quick_heads")
 def test_refit_trains_the_chosen_head_again_on_train_and_validation(
-    shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shapes_catalog: Catalog, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:2])
-    monkeypatch.setattr(heads, "HEAD_EPOCHS", 20)
     lines: list[str] = []
 
     def run(refit: bool) -> Path:
@@ -83,16 +80,10 @@ def test_refit_trains_the_chosen_head_again_on_train_and_validation(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("gainful_fine_tuning")
 def test_refit_after_kept_fine_tuning_trains_head_and_top_again(
-    shapes_catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shapes_catalog: Catalog, tmp_path: Path
 ) -> None:
-    # ImageNet weights: random ones shrink the maps towards 1e-10, which float16 rounds to 0.
-    if not (KERAS_MODELS / IMAGENET_035).is_file():
-        pytest.skip(f"no offline weights {IMAGENET_035} under $KERAS_HOME/models")
-    monkeypatch.setattr(heads, "CANDIDATES", heads.CANDIDATES[:1])
-    monkeypatch.setattr(heads, "HEAD_EPOCHS", 2)  # a weak frozen head, so fine-tuning can gain
-    monkeypatch.setattr(fine_tuning, "LEARNING_RATE", 1e-3)
-    monkeypatch.setattr(fine_tuning, "EPOCHS", 4)
     lines: list[str] = []
     version_dir = train.train(
         shapes_catalog, tmp_path / "models", "cars", backbone="mobilenet_v2",
@@ -151,34 +142,3 @@ def test_levels_score_validation_with_the_weights_before_the_refit(
     assert scorer.score("game", None)["top1"] == pytest.approx(share("game", 1))
     for kept, expected in zip(model.get_weights(), always(1), strict=True):
         np.testing.assert_array_equal(kept, expected)  # the trained weights are back
-
-
-@pytest.mark.parametrize(
-    ("environment", "flags", "expected"),
-    [
-        ({}, [], True),  # [train] refit in default.toml
-        ({"CARGAME_TRAIN_REFIT": "false"}, [], False),
-        ({"CARGAME_TRAIN_REFIT": "false"}, ["--refit"], True),
-        ({}, ["--no-refit"], False),
-    ],
-)
-def test_refit_comes_from_the_config_unless_the_command_line_says(
-    shapes_catalog: Catalog,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    environment: dict[str, str],
-    flags: list[str],
-    expected: bool,
-) -> None:
-    for key, value in environment.items():
-        monkeypatch.setenv(key, value)
-    asked: list[bool] = []
-
-    def fake_train(*args: object, refit: bool, **kwargs: object) -> Path:
-        asked.append(refit)
-        return tmp_path
-
-    monkeypatch.setattr(train, "train", fake_train)
-    arguments = ["train", "--catalog", str(shapes_catalog.root), "--models", str(tmp_path)]
-    assert cli.main([*arguments, *flags]) == 0
-    assert asked == [expected]
