@@ -11,8 +11,9 @@ weights with no copying. They are kept only if they beat the frozen head on vali
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -72,37 +73,33 @@ def fine_tune(
     epochs = EPOCHS if epochs is None else epochs
     keras.utils.set_random_seed(seed)
     started = time.monotonic()
-    _, top = models.split_at(model, cut_layer)
-    was_trainable = {layer.name: layer.trainable for layer in top.layers}
-    unfrozen = models.unfreeze(top)
-    frozen_weights = [layer.get_weights() for layer in unfrozen]
-    before = heads.scores(top, validation)
-    progress(
-        f"fine-tuning {len(unfrozen)} layers from {cut_layer} on cached maps: frozen head "
-        f"validation top-1 {before[1]:.1%}, loss {before[0]:.3f}"
-    )
-    best_loss, best_weights, best_epoch = before[0], frozen_weights, 0
-
-    def judge(epoch: int, train_loss: float, seconds: float) -> bool:
-        nonlocal best_loss, best_weights, best_epoch
-        loss, top1 = heads.scores(top, validation)
+    with _unfrozen_top(model, cut_layer) as (top, unfrozen):
+        frozen_weights = [layer.get_weights() for layer in unfrozen]
+        before = heads.scores(top, validation)
         progress(
-            f"fine-tune epoch {epoch}/{epochs}: loss {train_loss:.3f} val_loss {loss:.3f} "
-            f"val_accuracy {top1:.1%} ({seconds:.1f} s)"
+            f"fine-tuning {len(unfrozen)} layers from {cut_layer} on cached maps: frozen head "
+            f"validation top-1 {before[1]:.1%}, loss {before[0]:.3f}"
         )
-        if loss < best_loss:
-            best_loss, best_epoch = loss, epoch
-            best_weights = [layer.get_weights() for layer in unfrozen]
-        return epoch - best_epoch >= PATIENCE
+        best_loss, best_weights, best_epoch = before[0], frozen_weights, 0
 
-    epoch = _train_epochs(top, train, class_weight, seed, epochs, judge)
-    _set_weights(unfrozen, best_weights)
-    after = heads.scores(top, validation)
-    kept = (after[1], -after[0]) > (before[1], -before[0])
-    if not kept:
-        _set_weights(unfrozen, frozen_weights)
-    for layer in unfrozen:
-        layer.trainable = was_trainable[layer.name]  # the backbone frozen again, as built
+        def judge(epoch: int, train_loss: float, seconds: float) -> bool:
+            nonlocal best_loss, best_weights, best_epoch
+            loss, top1 = heads.scores(top, validation)
+            progress(
+                f"fine-tune epoch {epoch}/{epochs}: loss {train_loss:.3f} val_loss {loss:.3f} "
+                f"val_accuracy {top1:.1%} ({seconds:.1f} s)"
+            )
+            if loss < best_loss:
+                best_loss, best_epoch = loss, epoch
+                best_weights = [layer.get_weights() for layer in unfrozen]
+            return epoch - best_epoch >= PATIENCE
+
+        epoch = _train_epochs(top, train, class_weight, seed, epochs, judge)
+        _set_weights(unfrozen, best_weights)
+        after = heads.scores(top, validation)
+        kept = (after[1], -after[0]) > (before[1], -before[0])
+        if not kept:
+            _set_weights(unfrozen, frozen_weights)
     result = FineTuneResult(
         cut_layer, len(unfrozen), before[1], before[0], after[1], after[0], epoch, best_epoch,
         time.monotonic() - started, kept, float(model.get_layer("dropout").rate),
@@ -124,23 +121,33 @@ def refit(
     seed: int,
     epochs: int,
     progress: Progress,
-) -> float:
+) -> None:
     """Train the layers from `cut_layer` on for exactly `epochs` epochs and keep them (a refit
-    on more photos, for the epochs that early stopping found best); seconds taken."""
-    started = time.monotonic()
+    on more photos, for the epochs that early stopping found best)."""
     keras.utils.set_random_seed(seed)
-    _, top = models.split_at(model, cut_layer)
-    was_trainable = {layer.name: layer.trainable for layer in top.layers}
-    unfrozen = models.unfreeze(top)
 
     def report(epoch: int, train_loss: float, seconds: float) -> bool:
         progress(f"refit fine-tune epoch {epoch}/{epochs}: loss {train_loss:.3f} ({seconds:.1f} s)")
         return False
 
-    _train_epochs(top, train, class_weight, seed, epochs, report)
-    for layer in unfrozen:
-        layer.trainable = was_trainable[layer.name]
-    return time.monotonic() - started
+    with _unfrozen_top(model, cut_layer) as (top, _):
+        _train_epochs(top, train, class_weight, seed, epochs, report)
+
+
+@contextlib.contextmanager
+def _unfrozen_top(
+    model: keras.Model, cut_layer: str
+) -> Iterator[tuple[keras.Model, list[keras.layers.Layer]]]:
+    """The layers from `cut_layer` on as a model, with them trainable (BatchNorm excepted)
+    meanwhile, and the layers unfrozen; the backbone is frozen again afterwards, as built."""
+    _, top = models.split_at(model, cut_layer)
+    was_trainable = {layer.name: layer.trainable for layer in top.layers}
+    unfrozen = models.unfreeze(top)
+    try:
+        yield top, unfrozen
+    finally:
+        for layer in unfrozen:
+            layer.trainable = was_trainable[layer.name]
 
 
 def _train_epochs(

@@ -14,7 +14,6 @@ start page. No training is repeated: calibrating and exporting the levels takes 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ import keras
 import numpy as np
 
 from cargame.domain.catalog import SPLITS, Catalog, CatalogError
-from cargame.domain.exports import EVALUATION_FILE, model_versions
+from cargame.domain.exports import latest_report, model_versions
 from cargame.domain.levels import Level
 from model_service.training import data, evaluation
 from model_service.training.export import KERAS_FILE, export_model, read_metadata
@@ -250,7 +249,8 @@ def derive_from_export(
     trained = load_trained(Path(models_dir) / name / str(versions[-1]), catalog)
     weaker = [level.name for level in levels if not level.full_strength]
     progress(f"levels: deriving {', '.join(weaker)} from {name} version {versions[-1]}")
-    if _was_refit(Path(models_dir) / name / str(versions[-1])):
+    report = latest_report(models_dir, name) or {}
+    if report.get("head", {}).get("refit"):
         progress(
             "levels: warning: this version was trained again on the validation split (refit), "
             "so the levels calibrated on it come out weaker than their targets; `cargame train` "
@@ -274,12 +274,3 @@ def derive_from_export(
         derived_from=(name, versions[-1]),
         catalog_name=catalog.name,
     )
-
-
-def _was_refit(version_dir: Path) -> bool:
-    """Whether the export's training report says it was refit on train + validation."""
-    try:
-        report = json.loads((version_dir / EVALUATION_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(report, dict) and bool(report.get("head", {}).get("refit"))

@@ -367,16 +367,8 @@ def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
     )  # fmt: skip
     # Fine-tuning adds dropout before the head (no weights: the chosen head's carry over).
     spec = fine_tuning.head_spec(best.spec) if options.fine_tune else best.spec
-    model = models.with_head(plan.built.model, len(classes), spec)
-    for layer in best.model.layers:
-        if layer.weights:
-            model.get_layer(layer.name).set_weights(layer.get_weights())
-    plan.built.model = model
-
-    def predict(items: Sequence[CatalogImage]) -> np.ndarray:
-        return heads.predict(best.model, outputs.rows(items, [features.ORIGINAL])[0][0])
-
-    plan.predict_from_features = predict
+    plan.built.model = models.with_head(plan.built.model, len(classes), spec)
+    _put_head(plan, outputs, best.model)
     plan.head_report = {
         "chosen": best.row(),
         "candidates": [result.row() for result in results],
@@ -386,7 +378,8 @@ def _fit_frozen(plan: FitPlan, cache_root: Path) -> int:
     }
     epochs_run = best.epochs
     tuned: fine_tuning.FineTuneResult | None = None
-    built_weights = plan.built.model.get_weights()  # the backbone as built, the chosen head
+    # The backbone as built and the chosen head: where a refit starts from.
+    built_weights = plan.built.model.get_weights() if options.refit else []
     if options.fine_tune and validation_rows is None:
         plan.progress("fine-tuning skipped: no validation split to judge it by")
     elif options.fine_tune:
@@ -413,6 +406,19 @@ def _fine_tune(
     if result.kept:
         _use_maps_for_predictions(plan, outputs)
     return result
+
+
+def _put_head(plan: FitPlan, outputs: CachedOutputs, head: keras.Model) -> None:
+    """A head trained on cached features, its weights copied into the model's head layers (same
+    names); the evaluation predicts with it from the cached features."""
+    for layer in head.layers:
+        if layer.weights:
+            plan.built.model.get_layer(layer.name).set_weights(layer.get_weights())
+
+    def predict(items: Sequence[CatalogImage]) -> np.ndarray:
+        return heads.predict(head, outputs.rows(items, [features.ORIGINAL])[0][0])
+
+    plan.predict_from_features = predict
 
 
 def _use_maps_for_predictions(plan: FitPlan, outputs: CachedOutputs) -> None:
@@ -456,15 +462,8 @@ def _refit(
         chosen.spec, rows[0], None, len(plan.classes), class_weight, seed=plan.options.seed,
         epochs=head_epochs,
     )  # fmt: skip
-    for layer in head.model.layers:
-        if layer.weights:
-            plan.built.model.get_layer(layer.name).set_weights(layer.get_weights())
+    _put_head(plan, outputs, head.model)
     epochs = head.epochs
-
-    def predict(items: Sequence[CatalogImage]) -> np.ndarray:
-        return heads.predict(head.model, outputs.rows(items, [features.ORIGINAL])[0][0])
-
-    plan.predict_from_features = predict
     tuned_epochs = None
     if tuned is not None and tuned.kept:
         assert outputs.cut_layer is not None
