@@ -124,6 +124,7 @@ def configure_sessions(server: Flask, config: Config) -> None:
         server.session_interface,
         state.create_storage(config, "revoked-sessions"),
         int(config.get("web", "session_ttl_seconds")),
+        sessionless_prefixes=state.STATIC_PREFIXES,
     )
 
 

@@ -82,20 +82,25 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, tiny_export: TinyExport) -
 def test_nginx_serves_tls_compresses_and_caches_the_fingerprinted_bundles(
     cluster: Running,
 ) -> None:
-    with cluster.https("/") as page:
-        html = page.read().decode()
-        assert page.headers["Cache-Control"] == "no-cache"
-        assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookies = []
+    for _ in range(2):  # two browsers, each with its own session
+        with cluster.https("/") as page:
+            html = page.read().decode()
+            assert page.headers["Cache-Control"] == "no-cache"
+            assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+            cookies.append(page.headers["Set-Cookie"].split(";", 1)[0])
+    assert cookies[0] != cookies[1]
     bundle = re.search(r'src="(/_dash-component-suites/[^"]+\.v[0-9a-z_]+m\d+\.[^"]+\.js)"', html)
     assert bundle, "no fingerprinted Dash bundle on the page"
     statuses = []
-    for _ in range(2):
-        with cluster.https(bundle.group(1), {"Accept-Encoding": "gzip"}) as response:
+    for cookie in cookies:
+        headers = {"Accept-Encoding": "gzip", "Cookie": cookie}
+        with cluster.https(bundle.group(1), headers) as response:
             assert response.headers["Content-Encoding"] == "gzip"
             assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
             statuses.append(response.headers["X-Cache-Status"])
             assert gzip.decompress(response.read())
-    assert statuses[1] == "HIT"  # the second one never reached Python
+    assert statuses[1] == "HIT"  # the second browser's copy never reached Python
 
 
 def new_browser() -> Any:

@@ -43,6 +43,25 @@ def test_bundles_are_compressed_and_cached_for_a_year(client) -> None:
     assert "max-age" not in client.http.get("/assets/cargame.css").headers.get("Cache-Control", "")
 
 
+def test_static_files_are_the_same_for_every_browser(app, client, dash_client) -> None:
+    """A browser with a session gets bundles, assets and photos that do not vary by its cookie
+    (else nginx keeps one copy per browser) and never a cookie with them."""
+    client.start_game()  # a session with a game in it
+    assert client.http.get_cookie("cargame_session") is not None
+    other = dash_client(app)
+    other.start_game()
+    page = client.http.get("/").get_data(as_text=True)
+    asset = re.search(r'href="(/assets/cargame\.css\?m=[^"]+)"', page).group(1)
+    for path in [*bundle_paths(client)[:3], asset]:
+        for browser in (client, other):
+            response = browser.http.get(path, headers={"Accept-Encoding": "gzip"})
+            assert response.status_code == 200, path
+            assert "Cookie" not in response.headers.get("Vary", ""), path
+            assert "Set-Cookie" not in response.headers, path
+    # Pages and callbacks do depend on the session.
+    assert "Cookie" in client.http.get("/").headers.get("Vary", "")
+
+
 def test_callback_json_is_compressed(client) -> None:
     pointer = client.start_game()
     spec = client._find({"_pages_location.pathname", "_pages_location.search"}, set(), "")

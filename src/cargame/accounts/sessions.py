@@ -5,6 +5,10 @@ loaded the session before sign-out (or before sign-in replaced the id) and finis
 would write the old session back, and a copied cookie would work again. Revoked ids are kept,
 for a session's lifetime, in the same backend as game state; a session with a revoked id is
 never saved.
+
+Static files (Dash's bundles, /assets/, photos by token) get no session at all: reading one
+would cost a backend round trip per file and add `Vary: Cookie`, which makes nginx keep one
+cached copy of each bundle per browser, i.e. none that another browser could use.
 """
 
 from __future__ import annotations
@@ -20,12 +24,21 @@ REVOKED = b"1"
 class RevocableSessions(SessionInterface):
     """Wraps Flask-Session's interface; `revoke(sid)` stops that id from being saved again."""
 
-    def __init__(self, inner: Any, revoked: Any, lifetime_seconds: int) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        revoked: Any,
+        lifetime_seconds: int,
+        sessionless_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.inner = inner
         self.revoked = revoked  # a cargame.web.state.Storage
         self.lifetime_seconds = lifetime_seconds
+        self.sessionless_prefixes = sessionless_prefixes
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if self.sessionless_prefixes and request.path.startswith(self.sessionless_prefixes):
+            return self.make_null_session(app)  # read-only and empty; Flask never saves it
         return self.inner.open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:

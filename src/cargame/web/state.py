@@ -289,7 +289,7 @@ def games() -> SessionBoundBackend:
 
 
 def _ensure_session_id() -> None:
-    # Static files need no session; touching it would add Set-Cookie and Vary: Cookie.
+    # Static files have no session (accounts.sessions.RevocableSessions).
     if not request.path.startswith(STATIC_PREFIXES):
         session_id(create=True)
 
