@@ -213,3 +213,45 @@ def test_starting_a_game_shows_progress_while_the_ai_studies_the_photos(
         assert time.monotonic() < deadline, "the progress bar did not move during the predict"
         time.sleep(0.1)
     dash_duo.wait_for_element(f"#{ids.ATTEMPT_MAKE}", timeout=TIMEOUT)
+
+
+def cut_off_once(app, suffix: str) -> list[str]:
+    """The next response for a path ending in `suffix` breaks off halfway, as when the web
+    instance sending it dies; returns the list the cut-off path goes into."""
+    cut: list[str] = []
+    inner = app.server.wsgi_app
+
+    def middleware(environ, start_response):
+        if cut or not environ["PATH_INFO"].endswith(suffix):
+            return inner(environ, start_response)
+        cut.append(environ["PATH_INFO"])
+        body = b"".join(inner(environ, lambda status, headers, exc_info=None: None))
+
+        def half():
+            yield body[: len(body) // 2]
+            raise ConnectionAbortedError("the web instance died")
+
+        start_response(
+            "200 OK", [("Content-Type", "text/javascript"), ("Content-Length", str(len(body)))]
+        )
+        return half()
+
+    app.server.wsgi_app = middleware
+    return cut
+
+
+def test_a_bundle_cut_off_mid_game_costs_a_reload_not_the_game(dash_duo, web_config) -> None:
+    """Plotly arrives only halfway for the first answer page: the page loads itself again
+    (assets/bundle-recovery.js) and the game goes on from the same answer."""
+    app = create_app(web_config)
+    cut = cut_off_once(app, "/plotly.min.js")
+    dash_duo.start_server(app)
+    start(dash_duo)
+    guess_with_keyboard(dash_duo, *GUESSES[0])
+    dash_duo.wait_for_element(f"#{ids.RESULT_NEXT}", timeout=TIMEOUT)
+    until(lambda: cut, TIMEOUT)
+    # The chart draws after the reload, on the same answer page.
+    dash_duo.wait_for_element(".js-plotly-plot", timeout=TIMEOUT)
+    assert dash_duo.driver.current_url.endswith("/result")
+    click(dash_duo, f"#{ids.RESULT_NEXT}")
+    dash_duo.wait_for_text_to_equal("h1", "Round 2 of 5: which car is this?", TIMEOUT)
