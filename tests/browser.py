@@ -56,9 +56,8 @@ def click(browser: Any, selector: str, seconds: float = BROWSER_TIMEOUT) -> None
     """Scroll the element to the middle of the window, then click it like a mouse would.
 
     A callback may replace the element meanwhile (the header's account menu is rendered again
-    on every page change; in the cluster tests a page whose request met a killed web instance
-    is rendered again after nginx's retry), or a late layout shift may move it; then it is
-    found and clicked again, for up to `seconds` (a mouse would simply hit the new element).
+    on every page change), or a late layout shift may move it; then it is found and clicked
+    again, for up to `seconds` (a mouse would simply hit the new element).
     """
     deadline = time.monotonic() + seconds
     while True:
