@@ -141,14 +141,14 @@ def overview_row(summary: dict[str, Any]) -> str:
     last = summary["windows"][str(summary["steps"][-1])]
     page, start = last["page_change"].get("p95", 0), last["actions"]["start"].get("p95", 0)
     games, steps = summary["games"], summary["steps"]
+    knee = f"{summary['knee']} players" if summary["knee"] else f"no step up to {steps[-1]}"
     return (
         f"{TABLE_ROW} | Locust players through nginx on the local cluster, {steps[0]} to "
         f"{steps[-1]} at once; one web instance killed at {steps[-1]} | {steps[-1]} players: "
         "page change p95 < 300 ms, game start p95 "
         f"< 1.5 s, no error, no game lost | page change p95 {page:,} ms ({met(page < KNEE_MS)}), "
         f"start p95 {start:,} ms ({met(start < START_GOAL_MS)}); {games['finished']} games "
-        f"finished, {games['lost']} lost; p95 passes 300 ms at "
-        f"{summary['knee'] or 'no step'} players |"
+        f"finished, {games['lost']} lost; p95 passes 300 ms at {knee} |"
     )
 
 
