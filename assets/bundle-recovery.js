@@ -19,9 +19,8 @@
       var script = event.target;
       if (!script || script.tagName !== "SCRIPT") return;
       if (String(script.src || "").indexOf("/_dash-component-suites/") < 0) return;
-      var last = 0;
       try {
-        last = Number(window.sessionStorage.getItem(KEY)) || 0;
+        var last = Number(window.sessionStorage.getItem(KEY)) || 0;
         if (Date.now() - last < PAUSE_MS) return;
         window.sessionStorage.setItem(KEY, String(Date.now()));
       } catch (error) {

@@ -49,11 +49,18 @@ class Running:
     honcho: subprocess.Popen[bytes]
     log: Path
 
-    def https(self, path: str, headers: dict[str, str] | None = None) -> Any:
-        """A request through nginx, trusting only the cluster's own certificate."""
+    def https(
+        self,
+        path: str,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        timeout: float = 20,
+    ) -> Any:
+        """A request through nginx (a POST when there is `data`), trusting only the cluster's
+        own certificate."""
         context = ssl.create_default_context(cafile=str(self.settings.certificate))
-        request = urllib.request.Request(self.settings.url + path, headers=headers or {})
-        return urllib.request.urlopen(request, timeout=20, context=context)
+        request = urllib.request.Request(self.settings.url + path, data, headers or {})
+        return urllib.request.urlopen(request, timeout=timeout, context=context)
 
     def web_pid(self, instance: int) -> int:
         return int(self.settings.pid_file(instance).read_text().strip())

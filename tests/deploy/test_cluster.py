@@ -17,12 +17,10 @@ import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -206,15 +204,9 @@ def test_a_game_goes_on_while_each_web_instance_dies_in_turn(cluster: Running) -
 
 def post_callback(cluster: Running, payload: dict[str, Any]) -> int:
     """A Dash callback request through nginx, as the browser sends it; its HTTP status."""
-    context = ssl.create_default_context(cafile=str(cluster.settings.certificate))
-    request = urllib.request.Request(
-        cluster.settings.url + "/_dash-update-component",
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
+    body, headers = json.dumps(payload).encode(), {"Content-Type": "application/json"}
     try:
-        with urllib.request.urlopen(request, timeout=60, context=context) as response:
+        with cluster.https("/_dash-update-component", headers, body, timeout=60) as response:
             response.read()
             return response.status
     except urllib.error.HTTPError as error:

@@ -225,15 +225,17 @@ def cut_off_once(app, suffix: str) -> list[str]:
         if cut or not environ["PATH_INFO"].endswith(suffix):
             return inner(environ, start_response)
         cut.append(environ["PATH_INFO"])
-        body = b"".join(inner(environ, lambda status, headers, exc_info=None: None))
+        answer: list[tuple[str, list[tuple[str, str]]]] = []
+        body = b"".join(inner(environ, lambda *started: answer.append(started[:2])))
+        status, headers = answer[0]
+        headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
 
         def half():
             yield body[: len(body) // 2]
             raise ConnectionAbortedError("the web instance died")
 
-        start_response(
-            "200 OK", [("Content-Type", "text/javascript"), ("Content-Length", str(len(body)))]
-        )
+        # The app's own status and headers, and the length of the whole body: only half comes.
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
         return half()
 
     app.server.wsgi_app = middleware

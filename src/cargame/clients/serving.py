@@ -23,8 +23,8 @@ SIGNATURE_NAME = "serving_default"
 TOP_K = 5  # the game shows the AI's five best guesses
 # A game start predicts at once with the newest version this process knows of; when that was
 # looked up longer ago than this, it is looked up again beside the predict, for the next start
-# (no start waits for a look-up but the first). A hot swap unloads the old version ("latest 1"):
-# a request for it is answered 404, and the version is looked up afresh.
+# (only a process's first start waits for a look-up before its predict). A hot swap unloads
+# the old version ("latest 1"): a request for it is answered 404, and it is looked up afresh.
 VERSION_REUSE_SECONDS = 10.0
 NOT_FOUND = 404
 
@@ -119,14 +119,15 @@ async def predict_newest(
     `VERSION_REUSE_SECONDS` ago look it up again beside the predict, for the next call. A known
     version the server no longer has (404: TF Serving's "latest 1" unloads the old version after
     a hot swap) is looked up again and asked once more, so a new model plays from the first
-    start after the old one is unloaded, and no start waits for a look-up but the first."""
+    start after the old one is unloaded. A refresh is awaited before returning (the caller's
+    session closes after this), but it runs beside the predict, which as a rule takes longer."""
 
     async def predict_version(version: int) -> PredictResult:
         return await predict(
             session, base_url, model_name, images, timeout=timeout, version=version
         )
 
-    known = _recent_versions.get((base_url.rstrip("/"), model_name))
+    known = _recent_versions.get(_version_key(base_url, model_name))
     if known is None:
         return await predict_version(await _look_up(session, base_url, model_name, timeout))
     refresh = None
@@ -137,8 +138,10 @@ async def predict_newest(
     except ServingError as error:
         if error.status != NOT_FOUND:
             raise
-        looked_up, refresh = refresh or _look_up(session, base_url, model_name, timeout), None
-        return await predict_version(await looked_up)
+        pending, refresh = refresh, None  # awaited here, so not again below
+        if pending is None:
+            pending = _look_up(session, base_url, model_name, timeout)
+        return await predict_version(await pending)
     finally:
         if refresh is not None:  # a failed refresh leaves the known version for the next call
             await asyncio.gather(refresh, return_exceptions=True)
@@ -149,8 +152,12 @@ async def _look_up(
 ) -> int:
     """The newest AVAILABLE version, remembered for `predict_newest`."""
     version = await model_version(session, base_url, model_name, timeout=timeout)
-    _recent_versions[(base_url.rstrip("/"), model_name)] = (version, time.monotonic())
+    _recent_versions[_version_key(base_url, model_name)] = (version, time.monotonic())
     return version
+
+
+def _version_key(base_url: str, model_name: str) -> tuple[str, str]:
+    return base_url.rstrip("/"), model_name
 
 
 def forget_versions() -> None:

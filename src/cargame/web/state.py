@@ -289,8 +289,8 @@ def games() -> SessionBoundBackend:
 
 
 def _ensure_session_id() -> None:
-    # Static files have no session (accounts.sessions.RevocableSessions).
-    if not request.path.startswith(STATIC_PREFIXES):
+    # Static files have a null session (accounts.sessions.RevocableSessions): nothing to create.
+    if not current_app.session_interface.is_null_session(session):
         session_id(create=True)
 
 
